@@ -1,0 +1,194 @@
+"""The command line: parse flags into configs, call one function, turn user mistakes into one line.
+
+Keras and JAX are imported only by the commands that need them, so `--help` and argument errors
+answer at once.
+"""
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import lstmlab
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.errors import UserError
+
+DEFAULT_CACHE = Path("cache")
+DEFAULT_OUT = Path("runs/reference")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, exit status 2, no usage dump: the message names the flag and the value.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    value = _finite_float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a learning rate in (0, 1], got {text!r}")
+    return value
+
+
+def _samples(text: str) -> tuple[int, int, int]:
+    parts = text.split(",")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected TRAIN,VAL,TEST (three positive integers), got {text!r}")
+    try:
+        return tuple(_positive_int(p) for p in parts)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected TRAIN,VAL,TEST (three positive integers), got {text!r}") from None
+
+
+def _layer_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(_positive_int(p) for p in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated layer counts like 1,2, got {text!r}") from None
+
+
+def _add_task_flags(parser):
+    d = TaskConfig()
+    group = parser.add_argument_group("task and data")
+    group.add_argument("--seq-len", type=_positive_int, default=d.seq_len, help="numbers per sequence (%(default)s)")
+    group.add_argument("--samples", type=_samples, default=(d.n_train, d.n_val, d.n_test), metavar="TRAIN,VAL,TEST",
+                       help="split sizes (64000,16000,16000)")
+    group.add_argument("--threshold", type=_finite_float, default=d.threshold, help="label is sum > threshold (%(default)s)")
+    group.add_argument("--seed", type=_non_negative_int, default=d.seed, help="seed for data, initialisation and shuffling (%(default)s)")
+    group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
+
+
+def _task_config(args) -> TaskConfig:
+    n_train, n_val, n_test = args.samples
+    return TaskConfig(seq_len=args.seq_len, threshold=args.threshold, n_train=n_train, n_val=n_val, n_test=n_test,
+                      seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lstmlab", description="A from-scratch LSTM toolkit for the integration task.")
+    parser.add_argument("--version", action="version", version=f"lstmlab {lstmlab.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run the reference experiment (data, 1- and 2-layer LSTM, test, report)",
+                              description="Generate or load the data, train one model per --layers entry, "
+                                          "test them, and write results.json, curves.png and report.md to --out.")
+    _add_task_flags(run)
+    t = TrainConfig()
+    group = run.add_argument_group("model and training")
+    group.add_argument("--layers", type=_layer_list, default=(1, 2), help="one model per entry, e.g. 1,2 (1,2)")
+    group.add_argument("--units", type=_positive_int, default=25, help="hidden size of every layer (%(default)s)")
+    group.add_argument("--epochs", type=_positive_int, default=t.epochs, help="(%(default)s)")
+    group.add_argument("--batch-size", type=_positive_int, default=t.batch_size, help="(%(default)s)")
+    group.add_argument("--lr", type=_learning_rate, default=t.learning_rate, help="Adam learning rate (%(default)s)")
+    group.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run directory to write (%(default)s)")
+    group.add_argument("--force", action="store_true", help="overwrite a finished run in --out")
+    group.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+    data = commands.add_parser("data", help="create or verify the cached dataset and print where it is")
+    _add_task_flags(data)
+
+    evaluate = commands.add_parser("evaluate", help="score a finished run's models on your own sequences")
+    evaluate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the --out of a finished `lstmlab run`")
+    evaluate.add_argument("--data", type=Path, required=True, metavar="FILE",
+                          help=".npy of shape (n, T) or (n, T, 1), or .csv with one sequence per row")
+    evaluate.add_argument("--labels", type=Path, metavar="FILE", help="0/1 labels (.npy or .csv); default: from the task")
+    evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv", help="write per-row probabilities here")
+    return parser
+
+
+def cmd_run(args) -> None:
+    from lstmlab.experiment import run_experiment
+
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+    config = RunConfig(task=_task_config(args), layers=args.layers, units=args.units, train=train)
+    _check_writable_dir(args.out, "--out")
+    _check_writable_dir(args.cache_dir, "--cache-dir")
+    results = run_experiment(config, args.out, args.cache_dir, force=args.force, verbose=not args.quiet)
+    for model in results["models"]:
+        print(f"{model['name']}: test accuracy {model['test_accuracy']:.4f}")
+    print(f"wall time {results['wall_seconds']:.1f} s; report: {args.out / 'report.md'}")
+
+
+def cmd_data(args) -> None:
+    from lstmlab.data import load_or_create
+
+    config = _task_config(args)
+    _check_writable_dir(args.cache_dir, "--cache-dir")
+    splits, path = load_or_create(config, args.cache_dir)
+    sizes = ", ".join(f"{name} {len(x):,}" for name, (x, _) in splits.items())
+    print(f"{path} (verified; {sizes}; seq_len {config.seq_len})")
+
+
+def cmd_evaluate(args) -> None:
+    from lstmlab.evaluate import evaluate_run
+
+    if args.predictions is not None:
+        _check_writable_dir(args.predictions.parent, "--predictions")
+    summary = evaluate_run(args.run_dir, args.data, labels=args.labels, predictions=args.predictions)
+    for name, accuracy in summary["accuracy"].items():
+        print(f"{name}: accuracy {accuracy:.4f} on {summary['n']:,} sequences of length {summary['seq_len']}")
+    if args.predictions is not None:
+        print(f"wrote {args.predictions}")
+
+
+COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate}
+
+
+def _check_writable_dir(path: Path, flag: str) -> None:
+    """Fail before any work if `path` cannot be created or written."""
+    import os
+
+    existing = Path(path)
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(f"{flag} {path}: {existing} is a file, not a directory; choose another path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {path}: {existing} is not writable; choose a directory you can write to")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        COMMANDS[args.command](args)
+    except UserError as err:
+        print(f"lstmlab {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lstmlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,38 @@
+"""The integration-task model: stacked LSTM layers and a sigmoid read-out on the last step."""
+
+import keras
+from keras import ops
+
+from lstmlab.config import ModelConfig
+from lstmlab.rnn import LSTM
+
+
+@keras.saving.register_keras_serializable(package="lstmlab")
+class IntegrationModel(keras.Model):
+    """`layers` LSTM layers of `units`, each feeding its whole sequence to the next; P(sum > threshold).
+
+    Recurrent, so it accepts any sequence length: (B, T, 1) -> (B,) probabilities.
+    """
+
+    def __init__(self, layers: int = 1, units: int = 25, **kwargs):
+        super().__init__(**kwargs)
+        self.num_layers = layers
+        self.units = units
+        self.rnns = [LSTM(units, name=f"lstm_{i + 1}") for i in range(layers)]
+        self.readout = keras.layers.Dense(1, activation="sigmoid", name="readout")
+
+    def call(self, x):
+        for rnn in self.rnns:
+            x, _ = rnn(x)  # (B, T, u)
+        return ops.squeeze(self.readout(x[:, -1]), axis=-1)  # (B,)
+
+    def get_config(self):
+        return {**super().get_config(), "layers": self.num_layers, "units": self.units}
+
+
+def build_model(config: ModelConfig, seed: int) -> IntegrationModel:
+    """A built model whose initial weights depend only on `config` and `seed`."""
+    keras.utils.set_random_seed(seed)
+    model = IntegrationModel(config.layers, config.units, name=config.name)
+    model(ops.zeros((1, 1, 1)))  # builds the weights
+    return model

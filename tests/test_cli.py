@@ -1,0 +1,88 @@
+import json
+import time
+
+import numpy as np
+import pytest
+
+from lstmlab.cli import build_parser
+
+
+def _one_clean_line(result):
+    lines = result.stderr.strip().splitlines()
+    return result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr and "error:" in lines[0]
+
+
+def test_help_answers_without_importing_keras(cli):
+    start = time.perf_counter()
+    result = cli("run", "--help")
+    assert result.returncode == 0 and "--samples" in result.stdout
+    import subprocess, sys  # noqa: E401
+    probe = subprocess.run([sys.executable, "-c", "import sys, lstmlab.cli; print('keras' in sys.modules)"],
+                           capture_output=True, text=True, env={"PYTHONPATH": str(__import__('conftest').ROOT)})
+    assert probe.stdout.strip() == "False"
+    assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["run", "--seq-len", "0"], "--seq-len"),
+    (["run", "--seq-len", "abc"], "--seq-len"),
+    (["run", "--units", "-1"], "--units"),
+    (["run", "--epochs", "1.5"], "--epochs"),
+    (["run", "--batch-size", "0"], "--batch-size"),
+    (["run", "--samples", "100,10"], "--samples"),
+    (["run", "--samples", "100,-5,10"], "--samples"),
+    (["run", "--samples", "100,10,10"], "at least one batch"),
+    (["run", "--threshold", "nan"], "--threshold"),
+    (["run", "--threshold", "inf"], "--threshold"),
+    (["run", "--lr", "0"], "--lr"),
+    (["run", "--lr", "5"], "--lr"),
+    (["run", "--layers", "1,x"], "--layers"),
+    (["run", "--bogus"], "unrecognized"),
+    (["frobnicate"], "invalid choice"),
+    (["evaluate", "no/such/run", "--data", "x.npy"], "does not exist"),
+])
+def test_user_mistakes_end_in_one_line_and_exit_2(cli, tmp_path, args, fragment):
+    result = cli(*args, cwd=tmp_path)
+    assert _one_clean_line(result), result.stderr
+    assert fragment in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_an_unwritable_output_directory_is_refused_before_work(cli, tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = cli("run", "--out", tmp_path / "file" / "run", "--samples", "64,32,32", cwd=tmp_path)
+    assert _one_clean_line(result) and "--out" in result.stderr
+
+
+def test_parser_defaults_are_the_reference_experiment():
+    args = build_parser().parse_args(["run"])
+    assert (args.seq_len, args.samples, args.layers, args.units) == (25, (64000, 16000, 16000), (1, 2), 25)
+    assert (args.epochs, args.batch_size, args.lr, args.threshold) == (3, 32, 0.001, 1.0)
+
+
+def test_run_then_evaluate_end_to_end(cli, tmp_path):
+    run = cli("run", "--samples", "960,320,320", "--epochs", "1", "--seq-len", "12", "--out", "r", "--quiet",
+              cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "lstm-1layer: test accuracy" in run.stdout and "lstm-2layer: test accuracy" in run.stdout
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["config"]["task"]["seq_len"] == 12 and len(results["models"]) == 2
+    assert any((tmp_path / "cache").iterdir())
+
+    again = cli("run", "--samples", "960,320,320", "--epochs", "1", "--seq-len", "12", "--out", "r", cwd=tmp_path)
+    assert _one_clean_line(again) and "--force" in again.stderr
+
+    x = np.random.default_rng(0).standard_normal((50, 20))
+    (tmp_path / "x.csv").write_text("\n".join(",".join(f"{v:.5f}" for v in row) for row in x))
+    scored = cli("evaluate", "r", "--data", "x.csv", "--predictions", "p.csv", cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    assert "lstm-2layer: accuracy" in scored.stdout and "length 20" in scored.stdout
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 51
+
+    data = cli("data", "--samples", "960,320,320", "--seq-len", "12", cwd=tmp_path)
+    assert data.returncode == 0 and "verified" in data.stdout
+
+
+def test_python_dash_m_is_the_same_command(cli):
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("lstmlab ")

@@ -1,0 +1,62 @@
+import csv
+import json
+
+import pytest
+
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.experiment import RunExistsError, run_experiment
+
+TINY = RunConfig(task=TaskConfig(seq_len=8, n_train=320, n_val=96, n_test=96, seed=4), layers=(1, 2), units=6,
+                 train=TrainConfig(epochs=2, seed=4))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("exp")
+    results = run_experiment(TINY, root / "run", root / "cache", verbose=False)
+    return root, results
+
+
+def test_writes_the_whole_run_directory(run):
+    root, results = run
+    out = root / "run"
+    for name in ("config.json", "results.json", "curves.png", "report.md"):
+        assert (out / name).is_file(), name
+    for model in ("lstm-1layer", "lstm-2layer"):
+        for name in ("config.json", "metrics.csv", "model.weights.h5"):
+            assert (out / "models" / model / name).is_file()
+        rows = list(csv.DictReader(open(out / "models" / model / "metrics.csv")))
+        assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+
+
+def test_results_follow_the_documented_schema(run):
+    root, results = run
+    on_disk = json.loads((root / "run" / "results.json").read_text())
+    assert on_disk == json.loads(json.dumps(results))
+    assert [m["layers"] for m in on_disk["models"]] == [1, 2]
+    for m in on_disk["models"]:
+        assert {"name", "layers", "units", "test_accuracy", "history"} <= set(m)
+        assert 0 <= m["test_accuracy"] <= 1
+        assert set(m["history"][0]) >= {"epoch", "train_loss", "val_loss", "val_accuracy"}
+    assert 0.5 < on_disk["baselines"]["majority_class_accuracy"] < 0.7
+    assert on_disk["wall_seconds"] > 0
+
+
+def test_the_config_file_alone_repeats_the_run(run):
+    root, results = run
+    config = RunConfig.from_dict(json.loads((root / "run" / "config.json").read_text()))
+    assert config == TINY
+    again = run_experiment(config, root / "again", root / "cache", verbose=False)
+    assert [m["test_accuracy"] for m in again["models"]] == [m["test_accuracy"] for m in results["models"]]
+    assert [m["history"] for m in again["models"]] == [
+        [{**h, "seconds": g["seconds"]} for h, g in zip(m["history"], n["history"])]
+        for m, n in zip(results["models"], again["models"])
+    ]
+
+
+def test_a_finished_run_is_not_overwritten_without_force(run):
+    root, _ = run
+    before = (root / "run" / "results.json").read_text()
+    with pytest.raises(RunExistsError, match="--force"):
+        run_experiment(TINY, root / "run", root / "cache", verbose=False)
+    assert (root / "run" / "results.json").read_text() == before

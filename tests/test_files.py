@@ -1,0 +1,27 @@
+import os
+
+import pytest
+
+from lstmlab.files import write_atomic
+
+
+def test_write_atomic_replaces_the_file_and_leaves_no_temporaries(tmp_path):
+    target = tmp_path / "a.json"
+    write_atomic(target, "one")
+    write_atomic(target, b"two")
+    assert target.read_text() == "two"
+    assert os.listdir(tmp_path) == ["a.json"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "a.json"
+    write_atomic(target, "old")
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, "new")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["a.json"]

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from lstmlab.batches import stack_batches
+from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
+from lstmlab.model import build_model
+from lstmlab.task import generate
+from lstmlab.train import NonFiniteLossError, Trainer, fit, metrics
+
+DATA = generate(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2))
+
+
+def _trainer(**overrides):
+    config = TrainConfig(**{"epochs": 2, "steps_per_call": 7, **overrides})
+    return Trainer(build_model(ModelConfig(1, 8), seed=0), config)
+
+
+def test_metrics_are_cross_entropy_and_accuracy():
+    m = metrics(np.array([0.9, 0.2, 0.6]), np.array([1.0, 0.0, 0.0]))
+    assert m.accuracy == pytest.approx(2 / 3)
+    assert m.loss == pytest.approx(-(np.log(0.9) + np.log(0.8) + np.log(0.4)) / 3)
+
+
+def test_padding_rows_do_not_change_the_loss():
+    x, y = DATA["train"]
+    x, y = x[:20], y[:20]
+    exact = _trainer().train_steps(*stack_batches(x, y, 20))  # one batch, no padding
+    padded = _trainer().train_steps(*stack_batches(x, y, 32))  # one batch, 12 padding rows
+    np.testing.assert_allclose(padded, exact, rtol=1e-6)
+
+
+def test_training_learns_and_records_every_epoch():
+    trainer = _trainer(epochs=3)
+    result = fit(trainer, DATA["train"], DATA["val"], verbose=False)
+    assert [h.epoch for h in result.history] == [0, 1, 2, 3]
+    assert result.history[-1].val_loss < result.history[0].val_loss - 0.05
+    assert result.history[-1].val_accuracy > 0.8
+
+
+def test_same_seed_gives_identical_training():
+    a = fit(_trainer(), DATA["train"], DATA["val"], verbose=False)
+    b = fit(_trainer(), DATA["train"], DATA["val"], verbose=False)
+    assert [(h.train_loss, h.val_loss) for h in a.history] == [(h.train_loss, h.val_loss) for h in b.history]
+
+
+def test_chunking_does_not_change_the_result():
+    # 20 steps per epoch run as chunks of 7 (7+7+6) or 20 in one call: same arithmetic.
+    a = fit(_trainer(steps_per_call=7), DATA["train"], DATA["val"], verbose=False)
+    b = fit(_trainer(steps_per_call=20), DATA["train"], DATA["val"], verbose=False)
+    np.testing.assert_allclose([h.val_loss for h in a.history], [h.val_loss for h in b.history], rtol=1e-5)
+
+
+def test_trained_weights_are_written_back_to_the_model():
+    trainer = _trainer()
+    before = [w.copy() for w in trainer.model.get_weights()]
+    fit(trainer, DATA["train"], DATA["val"], verbose=False)
+    after = trainer.model.get_weights()
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    probs = trainer.predict(DATA["test"][0])
+    np.testing.assert_allclose(np.asarray(trainer.model(DATA["test"][0][:, :, None])), probs, atol=1e-5)
+
+
+def test_a_non_finite_loss_stops_training():
+    x, y = DATA["train"]
+    x = x.copy()
+    x[5, 3] = np.nan
+    with pytest.raises(NonFiniteLossError, match="epoch 1"):
+        fit(_trainer(), (x, y), DATA["val"], verbose=False)
