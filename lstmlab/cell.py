@@ -26,6 +26,7 @@ class LSTMCell(keras.layers.Layer):
     Args:
         units: size of the hidden state h and the cell state c.
         forget_bias: initial value of the forget gate's bias.
+        seed: integer seed of the weight initializers (None: Keras's global seed generator).
 
     Example:
         >>> cell = LSTMCell(25)
@@ -34,18 +35,25 @@ class LSTMCell(keras.layers.Layer):
         (32, 25)
     """
 
-    def __init__(self, units: int, forget_bias: float = 1.0, **kwargs):
+    def __init__(self, units: int, forget_bias: float = 1.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"`units` must be a positive integer, got units={units!r}")
         self.units = units
         self.forget_bias = float(forget_bias)
+        self.seed = seed
         self.state_size = [units, units]
 
     def build(self, input_shape):
         u = self.units
-        self.kernel = self.add_weight(shape=(input_shape[-1], 4 * u), initializer="glorot_uniform", name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(u, 4 * u), initializer="orthogonal", name="recurrent_kernel")
+        # Keras's defaults for an LSTM: Glorot-uniform input weights, orthogonal recurrent weights.
+        recurrent_seed = None if self.seed is None else self.seed + 1
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], 4 * u), initializer=keras.initializers.GlorotUniform(self.seed), name="kernel"
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(u, 4 * u), initializer=keras.initializers.Orthogonal(seed=recurrent_seed), name="recurrent_kernel"
+        )
 
         def bias_init(shape, dtype=None):
             # zeros for i, c, o; forget_bias for f
@@ -86,4 +94,4 @@ class LSTMCell(keras.layers.Layer):
         return self.step(self.project_inputs(inputs), states)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "forget_bias": self.forget_bias}
+        return {**super().get_config(), "units": self.units, "forget_bias": self.forget_bias, "seed": self.seed}

@@ -60,7 +60,7 @@ class TrainConfig:
     seed: int = 0
     # Train steps per compiled call: amortises dispatch; also how often the progress bar moves.
     steps_per_call: int = 250
-    eval_batch_size: int = 4096
+    eval_batch_size: int = 1024
 
     def __post_init__(self):
         _positive_int("epochs", self.epochs, "--epochs")

@@ -38,7 +38,7 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     from lstmlab.model import build_model
     from lstmlab.plots import plot_curves
     from lstmlab.report import render_report
-    from lstmlab.train import Trainer, fit
+    from lstmlab.train import Trainer, enable_compilation_cache, fit
 
     out = Path(out)
     if (out / RESULTS).exists() and not force:
@@ -47,6 +47,7 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
 
+    enable_compilation_cache(Path(cache_dir) / "xla")  # compiled programs, next to the datasets
     data, entry = load_or_create(config.task, cache_dir, log=_say if verbose else _quiet)
     _say(f"data: {entry}", verbose)
     (x_train, y_train), val, (x_test, y_test) = data["train"], data["val"], data["test"]

@@ -14,12 +14,17 @@ class IntegrationModel(keras.Model):
     Recurrent, so it accepts any sequence length: (B, T, 1) -> (B,) probabilities.
     """
 
-    def __init__(self, layers: int = 1, units: int = 25, **kwargs):
+    def __init__(self, layers: int = 1, units: int = 25, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.num_layers = layers
         self.units = units
-        self.rnns = [LSTM(units, name=f"lstm_{i + 1}") for i in range(layers)]
-        self.readout = keras.layers.Dense(1, activation="sigmoid", name="readout")
+        self.seed = seed
+        # Distinct initializer seeds per layer (each cell uses its seed and seed + 1).
+        seeds = [None] * (layers + 1) if seed is None else [seed * 1000 + 2 * i for i in range(layers + 1)]
+        self.rnns = [LSTM(units, seed=seeds[i], name=f"lstm_{i + 1}") for i in range(layers)]
+        self.readout = keras.layers.Dense(
+            1, activation="sigmoid", kernel_initializer=keras.initializers.GlorotUniform(seeds[-1]), name="readout"
+        )
 
     def call(self, x):
         for rnn in self.rnns:
@@ -27,12 +32,11 @@ class IntegrationModel(keras.Model):
         return ops.squeeze(self.readout(x[:, -1]), axis=-1)  # (B,)
 
     def get_config(self):
-        return {**super().get_config(), "layers": self.num_layers, "units": self.units}
+        return {**super().get_config(), "layers": self.num_layers, "units": self.units, "seed": self.seed}
 
 
 def build_model(config: ModelConfig, seed: int) -> IntegrationModel:
     """A built model whose initial weights depend only on `config` and `seed`."""
-    keras.utils.set_random_seed(seed)
-    model = IntegrationModel(config.layers, config.units, name=config.name)
+    model = IntegrationModel(config.layers, config.units, seed=seed, name=config.name)
     model(ops.zeros((1, 1, 1)))  # builds the weights
     return model

@@ -16,6 +16,7 @@ class LSTM(keras.layers.Layer):
     Args:
         units: size of the hidden and cell state.
         forget_bias: initial forget-gate bias of the cell.
+        seed: integer seed of the cell's weight initializers.
 
     Example:
         >>> outputs, (h, c) = LSTM(25)(ops.ones((32, 10, 1)))
@@ -23,9 +24,9 @@ class LSTM(keras.layers.Layer):
         ((32, 10, 25), (32, 25))
     """
 
-    def __init__(self, units: int, forget_bias: float = 1.0, **kwargs):
+    def __init__(self, units: int, forget_bias: float = 1.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.cell = LSTMCell(units, forget_bias=forget_bias, name="cell")
+        self.cell = LSTMCell(units, forget_bias=forget_bias, seed=seed, name="cell")
         self.units = units
 
     def build(self, input_shape):
@@ -52,4 +53,4 @@ class LSTM(keras.layers.Layer):
         return keras.KerasTensor((batch, steps, self.units), dtype=self.compute_dtype), [state, state]
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "forget_bias": self.cell.forget_bias}
+        return {**super().get_config(), "units": self.units, "forget_bias": self.cell.forget_bias, "seed": self.cell.seed}

@@ -28,6 +28,17 @@ def weighted_bce(y, p, w):
     return ops.sum(per_sample * w) / ops.maximum(ops.sum(w), 1.0)
 
 
+def enable_compilation_cache(directory) -> None:
+    """Keep compiled XLA programs in `directory`, so a rerun skips compiling (JAX backend only)."""
+    if keras.backend.backend() != "jax":
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(directory))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 @dataclass
 class Metrics:
     loss: float
