@@ -77,6 +77,15 @@ def _layer_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated layer counts like 1,2, got {text!r}") from None
 
 
+def _impl_list(text: str) -> list[str]:
+    known = ("lstmlab", "keras_fit", "keras_fit_tf", "seed_style", "torch")
+    names = text.split(",")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown implementation(s) {','.join(unknown)}; choose from {','.join(known)}")
+    return names
+
+
 def _add_task_flags(parser):
     d = TaskConfig()
     group = parser.add_argument_group("task and data")
@@ -123,7 +132,24 @@ def build_parser() -> argparse.ArgumentParser:
                           help=".npy of shape (n, T) or (n, T, 1), or .csv with one sequence per row")
     evaluate.add_argument("--labels", type=Path, metavar="FILE", help="0/1 labels (.npy or .csv); default: from the task")
     evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv", help="write per-row probabilities here")
+
+    bench = commands.add_parser("bench", help="time lstmlab's training against Keras, TensorFlow and PyTorch",
+                                description="Interleaved, side-by-side training throughput; writes DIR/bench.json.")
+    bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only (about a minute)")
+    bench.add_argument("--reps", type=_positive_int, default=5, help="timed repetitions per implementation (%(default)s)")
+    bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="directory for bench.json (%(default)s)")
+    bench.add_argument("--impls", type=_impl_list, default=None, metavar="A,B",
+                       help="only these of lstmlab,keras_fit,keras_fit_tf,seed_style,torch (default: all)")
     return parser
+
+
+def cmd_bench(args) -> None:
+    from lstmlab.bench import format_table, run_bench
+
+    _check_writable_dir(args.out, "--out")
+    report = run_bench(args.out, quick=args.quick, reps=args.reps, impls=args.impls)
+    print(format_table(report))
+    print(f"wrote {args.out / 'bench.json'}")
 
 
 def cmd_run(args) -> None:
@@ -161,7 +187,7 @@ def cmd_evaluate(args) -> None:
         print(f"wrote {args.predictions}")
 
 
-COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate}
+COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "bench": cmd_bench}
 
 
 def _check_writable_dir(path: Path, flag: str) -> None:

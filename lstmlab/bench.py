@@ -1,0 +1,185 @@
+"""`lstmlab bench`: training throughput of lstmlab against what users would pick instead, in one run.
+
+Each implementation runs in its own worker process (`bench_impls.py`), so each backend is imported
+alone. Workers are warmed up first; then the driver asks them in turn (A B C A B C ...) to train for
+about `target_seconds`, so a noisy machine slows all of them alike. Reported: median ms per train step
+over the repetitions, samples per second, seconds per 64,000-sample epoch, and each peer's time as a
+ratio to lstmlab's from the same run.
+"""
+
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from lstmlab.files import write_atomic
+
+FULL = [(32, 25), (256, 25), (32, 200), (256, 200)]  # (batch size, sequence length)
+QUICK = [(32, 25)]
+BACKENDS = {"lstmlab": "jax", "keras_fit": "jax", "keras_fit_tf": "tensorflow", "seed_style": "tensorflow",
+            "torch": None}
+NEEDS = {"keras_fit_tf": "tensorflow", "seed_style": "tensorflow", "torch": "torch"}
+EPOCH_SAMPLES = 64_000
+
+
+def steps_per_unit(impl: str, seq_len: int) -> int:
+    """Train steps per timed unit, as each implementation is used.
+
+    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences, to keep a unit
+    short). Keras: one `fit` call over 500 batches (50 at long sequences), so fit's per-call set-up is
+    amortised much as over an epoch. The seed style and torch loop in Python: 10 steps (2 when long).
+    """
+    short = seq_len <= 25
+    if impl == "lstmlab":
+        return 250 if short else 50
+    if impl in ("keras_fit", "keras_fit_tf"):
+        return 500 if short else 50
+    return 10 if short else 2
+
+
+class Worker:
+    """One implementation in its own process; `ask` sends a command and returns the JSON answer."""
+
+    def __init__(self, impl: str, batch: int, seq_len: int):
+        self.impl, self.steps = impl, steps_per_unit(impl, seq_len)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        if BACKENDS[impl]:
+            env["KERAS_BACKEND"] = BACKENDS[impl]
+        root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lstmlab.bench_impls", impl, str(batch), str(seq_len), str(self.steps)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+    def ask(self, command: str | None = None) -> dict:
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            error = self.process.stderr.read().strip().splitlines()
+            raise RuntimeError(f"{self.impl} worker died: {error[-1] if error else 'no output'}")
+        return json.loads(line)
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+
+
+def available(impl: str) -> str | None:
+    """None if `impl` can run here, else why not."""
+    module = NEEDS.get(impl)
+    if module and importlib.util.find_spec(module) is None:
+        return f"{module} is not installed (pip install -e '.[{module}]')"
+    return None
+
+
+def bench_config(batch: int, seq_len: int, impls: list[str], reps: int, target_seconds: float, log) -> tuple:
+    workers, rows, errors = {}, [], {}
+    for impl in impls:
+        workers[impl] = Worker(impl, batch, seq_len)
+    try:
+        for impl, worker in list(workers.items()):
+            try:
+                worker.ask()  # wait until warmed up
+            except RuntimeError as err:
+                errors[impl] = str(err)
+                worker.close()
+                del workers[impl]
+        units = {}
+        for impl, worker in workers.items():
+            seconds = worker.ask("run 1")["seconds"]
+            units[impl] = max(1, round(target_seconds / max(seconds, 1e-6)))
+        timings = {impl: [] for impl in workers}
+        for _ in range(reps):
+            for impl, worker in workers.items():  # interleaved: A B C A B C ...
+                seconds = worker.ask(f"run {units[impl]}")["seconds"]
+                timings[impl].append(1000 * seconds / (units[impl] * worker.steps))
+        evaluation = None
+        if "lstmlab" in workers:
+            val_pass = statistics.median(workers["lstmlab"].ask("eval")["seconds"] for _ in range(3))
+            epoch = statistics.median(timings["lstmlab"]) / 1000 * EPOCH_SAMPLES / batch
+            evaluation = {"batch_size": batch, "seq_len": seq_len, "val_pass_seconds": val_pass,
+                          "train_epoch_seconds": epoch, "fraction": val_pass / epoch}
+    finally:
+        for worker in workers.values():
+            worker.close()
+    reference = statistics.median(timings["lstmlab"]) if "lstmlab" in timings else None
+    for impl, values in timings.items():
+        ms = statistics.median(values)
+        rows.append({
+            "impl": impl, "batch_size": batch, "seq_len": seq_len, "ms_per_step": ms,
+            "samples_per_s": batch / ms * 1000, "seconds_per_epoch": ms / 1000 * EPOCH_SAMPLES / batch,
+            "ratio_to_lstmlab": ms / reference if reference else None, "ms_per_step_reps": values,
+        })
+        log(f"  {impl:13s} batch {batch:3d} seq_len {seq_len:3d}: {ms:8.3f} ms/step")
+    return rows, errors, evaluation
+
+
+def machine_info() -> dict:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for package in ("keras", "jax", "jaxlib", "numpy", "tensorflow", "torch"):
+        try:
+            from importlib.metadata import version
+
+            versions[package] = version(package)
+        except Exception:  # not installed
+            versions[package] = None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "python": platform.python_version(), "platform": platform.platform(),
+            "versions": versions}
+
+
+def run_bench(out: Path, quick: bool = False, reps: int = 5, impls: list[str] | None = None, log=print) -> dict:
+    """Measure the available implementations (default: all) on each configuration; write bench.json."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    requested, impls, skipped = impls or list(BACKENDS), [], []
+    for impl in requested:
+        reason = available(impl)
+        if reason:
+            skipped.append({"impl": impl, "reason": reason})
+            log(f"skipping {impl}: {reason}")
+        else:
+            impls.append(impl)
+    results, evaluations = [], []
+    target_seconds = 0.4 if quick else 0.8
+    for batch, seq_len in QUICK if quick else FULL:
+        log(f"batch {batch}, seq_len {seq_len}: warming up {', '.join(impls)}")
+        rows, errors, evaluation = bench_config(batch, seq_len, impls, reps, target_seconds, log)
+        results += rows
+        skipped += [{"impl": i, "batch_size": batch, "seq_len": seq_len, "reason": e} for i, e in errors.items()]
+        if evaluation:
+            evaluations.append(evaluation)
+    report = {"machine": machine_info(), "settings": {"quick": quick, "reps": reps, "units": 25, "layers": 1,
+              "target_seconds_per_rep": target_seconds}, "results": results, "evaluation": evaluations,
+              "skipped": skipped}
+    write_atomic(out / "bench.json", json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def format_table(report: dict) -> str:
+    lines = ["| impl | batch | seq_len | ms/step | samples/s | s/epoch | x lstmlab |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in report["results"]:
+        ratio = "" if r["ratio_to_lstmlab"] is None else f"{r['ratio_to_lstmlab']:.2f}"
+        lines.append(f"| {r['impl']} | {r['batch_size']} | {r['seq_len']} | {r['ms_per_step']:.3f} | "
+                     f"{r['samples_per_s']:,.0f} | {r['seconds_per_epoch']:.1f} | {ratio} |")
+    for e in report["evaluation"]:
+        lines.append(f"\nlstmlab validation pass (16,000 samples) at batch {e['batch_size']}, seq_len {e['seq_len']}: "
+                     f"{e['val_pass_seconds']:.3f} s = {100 * e['fraction']:.1f}% of a training epoch")
+    for s in report["skipped"]:
+        lines.append(f"\nskipped {s['impl']}: {s['reason']}")
+    return "\n".join(lines)
