@@ -11,16 +11,21 @@ from pathlib import Path
 
 import lstmlab
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.errors import UserError
+from lstmlab.errors import NonFiniteLossError, UserError
 
 DEFAULT_CACHE = Path("cache")
 DEFAULT_OUT = Path("runs/reference")
 
 
+def _one_line(text: str) -> str:
+    """Escape newlines and other control characters, so that an error stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         # One line, exit status 2, no usage dump: the message names the flag and the value.
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
 
 
 def _positive_int(text: str) -> int:
@@ -95,6 +100,7 @@ def _add_task_flags(parser):
     group.add_argument("--threshold", type=_finite_float, default=d.threshold, help="label is sum > threshold (%(default)s)")
     group.add_argument("--seed", type=_non_negative_int, default=d.seed, help="seed for data, initialisation and shuffling (%(default)s)")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
+    group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
 
 
 def _task_config(args) -> TaskConfig:
@@ -119,8 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--epochs", type=_positive_int, default=t.epochs, help="(%(default)s)")
     group.add_argument("--batch-size", type=_positive_int, default=t.batch_size, help="(%(default)s)")
     group.add_argument("--lr", type=_learning_rate, default=t.learning_rate, help="Adam learning rate (%(default)s)")
+    group.add_argument("--checkpoint-every", type=_non_negative_int, default=t.checkpoint_steps, metavar="STEPS",
+                       help="checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only (%(default)s)")
+    group = run.add_argument_group("run directory")
     group.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run directory to write (%(default)s)")
-    group.add_argument("--force", action="store_true", help="overwrite a finished run in --out")
+    group.add_argument("--resume", action="store_true",
+                       help="continue the unfinished run in --out with its saved configuration (other flags ignored); "
+                            "rerunning the same command continues it too")
+    group.add_argument("--force", action="store_true", help="discard what --out holds, finished or not, and start over")
+    group.add_argument("--dry-run", action="store_true", help="validate everything, print the configuration, train nothing")
     group.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     data = commands.add_parser("data", help="create or verify the cached dataset and print where it is")
@@ -153,13 +166,27 @@ def cmd_bench(args) -> None:
 
 
 def cmd_run(args) -> None:
-    from lstmlab.experiment import run_experiment
+    import json
 
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
-    config = RunConfig(task=_task_config(args), layers=args.layers, units=args.units, train=train)
+    from lstmlab.experiment import saved_config
+
+    if args.resume:
+        config = saved_config(args.out)
+        if config is None:
+            raise UserError(f"--resume: {args.out} holds no run to continue; start one without --resume")
+    else:
+        train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                            checkpoint_steps=args.checkpoint_every)
+        config = RunConfig(task=_task_config(args), layers=args.layers, units=args.units, train=train)
     _check_writable_dir(args.out, "--out")
     _check_writable_dir(args.cache_dir, "--cache-dir")
-    results = run_experiment(config, args.out, args.cache_dir, force=args.force, verbose=not args.quiet)
+    if args.dry_run:
+        print(json.dumps(config.to_dict(), indent=2))
+        return
+    from lstmlab.experiment import run_experiment
+
+    results = run_experiment(config, args.out, args.cache_dir, force=args.force, verbose=not args.quiet,
+                             rebuild_cache=not args.no_rebuild)
     for model in results["models"]:
         print(f"{model['name']}: test accuracy {model['test_accuracy']:.4f}")
     print(f"wall time {results['wall_seconds']:.1f} s; report: {args.out / 'report.md'}")
@@ -170,7 +197,7 @@ def cmd_data(args) -> None:
 
     config = _task_config(args)
     _check_writable_dir(args.cache_dir, "--cache-dir")
-    splits, path = load_or_create(config, args.cache_dir)
+    splits, path = load_or_create(config, args.cache_dir, rebuild=not args.no_rebuild)
     sizes = ", ".join(f"{name} {len(x):,}" for name, (x, _) in splits.items())
     print(f"{path} (verified; {sizes}; seq_len {config.seq_len})")
 
@@ -212,8 +239,11 @@ def main(argv=None) -> int:
     try:
         COMMANDS[args.command](args)
     except UserError as err:
-        print(f"lstmlab {args.command}: error: {err}", file=sys.stderr)
+        print(f"lstmlab {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except NonFiniteLossError as err:
+        print(f"lstmlab {args.command}: training diverged: {_one_line(err)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"lstmlab {args.command}: interrupted", file=sys.stderr)
         return 130

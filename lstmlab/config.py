@@ -61,6 +61,8 @@ class TrainConfig:
     # Train steps per compiled call: amortises dispatch; also how often the progress bar moves.
     steps_per_call: int = 250
     eval_batch_size: int = 1024
+    # Save a checkpoint every this many steps (and at every epoch end); 0: at epoch ends only.
+    checkpoint_steps: int = 1000
 
     def __post_init__(self):
         _positive_int("epochs", self.epochs, "--epochs")
@@ -68,6 +70,7 @@ class TrainConfig:
         _positive_int("steps_per_call", self.steps_per_call, "--steps-per-call")
         _positive_int("eval_batch_size", self.eval_batch_size, "--eval-batch-size")
         _non_negative_int("seed", self.seed, "--seed")
+        _non_negative_int("checkpoint_steps", self.checkpoint_steps, "--checkpoint-every")
         _finite("learning_rate", self.learning_rate, "--lr")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}: pass e.g. --lr 0.001")

@@ -20,6 +20,7 @@ import numpy as np
 
 from lstmlab.config import TaskConfig
 from lstmlab.errors import UserError
+from lstmlab.faults import fault_point
 from lstmlab.task import SPLITS, generate
 
 FORMAT_VERSION = 1
@@ -104,6 +105,7 @@ def _write_atomically(path: Path, config: TaskConfig, data: Splits) -> None:
                 files[name] = hashlib.sha256((tmp / name).read_bytes()).hexdigest()
         manifest = {"format": FORMAT_VERSION, "task": dataclasses.asdict(config), "files": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        fault_point("cache:rename")
         try:
             os.rename(tmp, path)  # atomic; fails if another process renamed its copy first
         except OSError:

@@ -8,30 +8,73 @@ A run directory holds everything the run produced:
     models/NAME/config.json      the model's architecture and training config
     models/NAME/metrics.csv      per-epoch metrics
     models/NAME/model.weights.h5 trained weights, loaded by `lstmlab evaluate`
+    models/NAME/record.json      the model's results; written last, it marks the model finished
+    models/NAME/checkpoint.npz   while a model trains: its latest checkpoint
+
+Rerunning the same configuration into an unfinished run directory continues it: finished models are
+kept and the model in training resumes from its checkpoint, with the same final numbers as a run
+that was never interrupted.
 """
 
 import csv
 import io
 import json
 import platform
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from lstmlab.checkpoint import Checkpoint
 from lstmlab.config import ModelConfig, RunConfig
 from lstmlab.data import load_or_create
-from lstmlab.errors import UserError
+from lstmlab.errors import NonFiniteLossError, UserError
 from lstmlab.files import save_weights_atomic, write_atomic
 
 RESULTS = "results.json"
+OUTPUTS = ("config.json", RESULTS, "curves.png", "report.md")  # besides models/
 
 
 class RunExistsError(UserError):
     """The output directory holds a finished run and overwriting was not asked for."""
 
 
-def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = False, verbose: bool = True) -> dict:
-    """Run the experiment described by `config` and write the run directory `out`; returns results."""
+def saved_config(out: Path) -> RunConfig | None:
+    """The configuration of the run in `out`, or None if there is none."""
+    path = Path(out) / "config.json"
+    if not path.exists():
+        return None
+    try:
+        return RunConfig.from_dict(json.loads(path.read_text()))
+    except (ValueError, TypeError) as err:
+        raise UserError(f"{path} is not a valid lstmlab config ({err}): fix it or rerun with --force") from None
+
+
+def prepare_run_dir(config: RunConfig, out: Path, force: bool) -> bool:
+    """Check `out` against `config` and clear it if `force`; True if an unfinished run is continued."""
+    out = Path(out)
+    finished = (out / RESULTS).exists()
+    previous = saved_config(out) if not force else None
+    if force:
+        shutil.rmtree(out / "models", ignore_errors=True)
+        for name in OUTPUTS:
+            (out / name).unlink(missing_ok=True)
+        return False
+    if finished:
+        raise RunExistsError(f"{out} already holds a finished run: pass --force to overwrite it or choose another --out")
+    if previous is not None and previous != config:
+        raise UserError(f"{out} holds an unfinished run of another configuration: rerun it with --resume, "
+                        "or pass --force to start over, or choose another --out")
+    return previous is not None
+
+
+def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = False, verbose: bool = True,
+                   rebuild_cache: bool = True) -> dict:
+    """Run the experiment described by `config` and write the run directory `out`; returns results.
+
+    An unfinished run of the same configuration in `out` is continued; a finished one is only
+    overwritten with `force`.
+    """
     import keras
     import numpy as np
 
@@ -41,23 +84,35 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     from lstmlab.train import Trainer, enable_compilation_cache, fit
 
     out = Path(out)
-    if (out / RESULTS).exists() and not force:
-        raise RunExistsError(f"{out} already holds a finished run: pass --force to overwrite it or choose another --out")
     started = time.perf_counter()
+    if prepare_run_dir(config, out, force):
+        _say(f"continuing the unfinished run in {out}", verbose)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
 
     enable_compilation_cache(Path(cache_dir) / "xla")  # compiled programs, next to the datasets
-    data, entry = load_or_create(config.task, cache_dir, log=_say if verbose else _quiet)
+    data, entry = load_or_create(config.task, cache_dir, rebuild=rebuild_cache, log=_say if verbose else _quiet)
     _say(f"data: {entry}", verbose)
     (x_train, y_train), val, (x_test, y_test) = data["train"], data["val"], data["test"]
 
     models = []
     for model_config in config.models:
+        directory = out / "models" / model_config.name
+        if (directory / "record.json").exists():  # finished before an interruption
+            models.append(json.loads((directory / "record.json").read_text()))
+            _say(f"{model_config.name}: already trained", verbose)
+            continue
         _say(f"training {model_config.name} ({config.train.epochs} epochs)", verbose)
+        directory.mkdir(parents=True, exist_ok=True)
+        fingerprint = {"task": asdict(config.task), "model": asdict(model_config), "train": asdict(config.train)}
+        checkpoint = Checkpoint(directory / "checkpoint.npz", fingerprint, config.train.checkpoint_steps)
         model = build_model(model_config, seed=config.train.seed)
         trainer = Trainer(model, config.train)
-        fitted = fit(trainer, (x_train, y_train), val, verbose=verbose)
+        try:
+            fitted = fit(trainer, (x_train, y_train), val, verbose=verbose, checkpoint=checkpoint)
+        except NonFiniteLossError as err:
+            kept = f"the last good checkpoint is kept in {checkpoint.path}" if checkpoint.path.exists() else "no checkpoint was saved yet"
+            raise NonFiniteLossError(f"{model_config.name}: {err}; {kept}. Lower --lr and rerun with --force") from None
         test = trainer.evaluate(x_test, y_test)
         _say(f"{model_config.name}: test accuracy {test.accuracy:.4f}", verbose)
         record = {
@@ -70,7 +125,8 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
             "train_seconds": fitted.train_seconds,
             "history": [asdict(h) for h in fitted.history],
         }
-        _save_model(out / "models" / model_config.name, model, model_config, config, record)
+        _save_model(directory, model, model_config, config, record)
+        checkpoint.remove()
         models.append(record)
 
     majority_label = float(np.mean(y_train) > 0.5)
@@ -105,6 +161,7 @@ def _save_model(directory: Path, model, model_config: ModelConfig, config: RunCo
     writer.writerows(record["history"])
     write_atomic(directory / "metrics.csv", table.getvalue())
     save_weights_atomic(model, directory / "model.weights.h5")
+    write_atomic(directory / "record.json", json.dumps(record, indent=2) + "\n")  # last: marks it finished
 
 
 def _say(message: str, verbose: bool = True) -> None:

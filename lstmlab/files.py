@@ -4,6 +4,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from lstmlab.faults import fault_point
+
 
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`."""
@@ -14,6 +16,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
+        fault_point(f"write:{path.name}")  # the crash tests stop here: written but not yet in place
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -5,6 +5,7 @@ On the JAX backend a whole chunk of `steps_per_call` train steps runs inside one
 On the TensorFlow backend each step is a `tf.function`. Both use the same model, optimizer and loss.
 """
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -13,13 +14,12 @@ import numpy as np
 from keras import ops
 
 from lstmlab.batches import epoch_permutation, stack_batches
+from lstmlab.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.config import TrainConfig
+from lstmlab.errors import NonFiniteLossError
+from lstmlab.faults import fault_point
 
 EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON] in the loss, as Keras does
-
-
-class NonFiniteLossError(RuntimeError):
-    """Training produced a NaN or infinite loss."""
 
 
 def weighted_bce(y, p, w):
@@ -86,6 +86,19 @@ class Trainer:
         """Write the trained values back into the Keras model's variables (for saving)."""
         self._impl.sync_to_model()
 
+    def get_state(self) -> list[np.ndarray]:
+        """Parameters, non-trainable variables and optimizer state as NumPy arrays (a checkpoint)."""
+        return [np.array(a) for a in self._impl.state_arrays()]
+
+    def set_state(self, arrays: list[np.ndarray]) -> None:
+        """Restore what `get_state` returned."""
+        variables = [*self.model.trainable_variables, *self.model.non_trainable_variables, *self.optimizer.variables]
+        if len(arrays) != len(variables) or any(a.shape != tuple(v.shape) for a, v in zip(arrays, variables)):
+            raise ValueError("the saved state does not fit this model and optimizer")
+        for variable, value in zip(variables, arrays):
+            variable.assign(value)
+        self._impl.load_from_model()
+
 
 class _JaxSteps:
     """The JAX path: state as arrays, a jit-compiled scan of stateless train steps."""
@@ -95,11 +108,7 @@ class _JaxSteps:
 
         self.model = model
         self.optimizer = optimizer
-        self.state = (
-            [v.value for v in model.trainable_variables],
-            [v.value for v in model.non_trainable_variables],
-            [v.value for v in optimizer.variables],
-        )
+        self.load_from_model()
 
         def loss_fn(trainable, non_trainable, x, y, w):
             p, non_trainable = model.stateless_call(trainable, non_trainable, x)
@@ -124,6 +133,18 @@ class _JaxSteps:
     def predict(self, x):
         return self._predict(self.state[0], self.state[1], x)
 
+    def state_arrays(self):
+        trainable, non_trainable, opt_vars = self.state
+        return [*trainable, *non_trainable, *opt_vars]
+
+    def load_from_model(self):
+        """Take the state from the Keras variables (at the start, and after a checkpoint is restored)."""
+        self.state = (
+            [v.value for v in self.model.trainable_variables],
+            [v.value for v in self.model.non_trainable_variables],
+            [v.value for v in self.optimizer.variables],
+        )
+
     def sync_to_model(self):
         trainable, non_trainable, opt_vars = self.state
         for variables, values in (
@@ -142,6 +163,7 @@ class _TensorFlowSteps:
         import tensorflow as tf
 
         self.model = model
+        self.optimizer = optimizer
 
         @tf.function
         def train_step(x, y, w):
@@ -163,14 +185,12 @@ class _TensorFlowSteps:
     def sync_to_model(self):
         pass  # the variables were updated in place
 
+    def load_from_model(self):
+        pass  # the compiled step reads the variables themselves
 
-@dataclass
-class EpochRecord:
-    epoch: int
-    train_loss: float
-    val_loss: float
-    val_accuracy: float
-    seconds: float
+    def state_arrays(self):
+        model, optimizer = self.model, self.optimizer
+        return [v.numpy() for v in (*model.trainable_variables, *model.non_trainable_variables, *optimizer.variables)]
 
 
 @dataclass
@@ -179,38 +199,71 @@ class FitResult:
     train_seconds: float = 0.0
 
 
-def fit(trainer: Trainer, train, val, verbose: bool = True) -> FitResult:
+def chunk_bounds(first: int, steps: int, per_call: int, every: int):
+    """(start, stop) of each compiled call from step `first` to `steps` of an epoch.
+
+    Calls end at multiples of `per_call` and of `every` (the checkpoint cadence, 0 for none), so a
+    resumed epoch is cut into exactly the same calls as an uninterrupted one.
+    """
+    while first < steps:
+        stop = min(steps, (first // per_call + 1) * per_call)
+        if every:
+            stop = min(stop, (first // every + 1) * every)
+        yield first, stop
+        first = stop
+
+
+def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoint | None = None) -> FitResult:
     """Train for `config.epochs`; record train loss and validation metrics before and after each epoch.
 
     Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed.
+    With a `checkpoint`, training continues from it when one exists, and the state is saved every
+    `checkpoint.every_steps` steps and at every epoch end; the result equals an uninterrupted run.
     """
     config = trainer.config
     x_train, y_train = train
-    result = FitResult()
-    start = trainer.evaluate(x_train, y_train).loss
-    val_metrics = trainer.evaluate(*val)
-    result.history.append(EpochRecord(0, start, val_metrics.loss, val_metrics.accuracy, 0.0))
-    for epoch in range(1, config.epochs + 1):
+    saved = checkpoint.load() if checkpoint else None
+    if saved:
+        trainer.set_state(saved[0])
+        progress = saved[1]
+        _say(f"resuming from {checkpoint.path}: epoch {progress.epoch + 1}, step {progress.step}", verbose)
+    else:
+        start_loss = trainer.evaluate(x_train, y_train).loss
+        val_metrics = trainer.evaluate(*val)
+        progress = Progress(history=[EpochRecord(0, start_loss, val_metrics.loss, val_metrics.accuracy, 0.0)])
+    every = checkpoint.every_steps if checkpoint else 0
+    for epoch in range(progress.epoch + 1, config.epochs + 1):
         t0 = time.perf_counter()
         order = epoch_permutation(len(x_train), config.seed, epoch)
         xs, ys, ws = stack_batches(x_train, y_train, config.batch_size, order)
-        progress = keras.utils.Progbar(len(xs), verbose=1 if verbose else 0, unit_name="step")
-        loss_sum = 0.0
-        for first in range(0, len(xs), config.steps_per_call):
-            chunk = slice(first, first + config.steps_per_call)
-            losses = trainer.train_steps(xs[chunk], ys[chunk], ws[chunk])
+        bar = keras.utils.Progbar(len(xs), verbose=1 if verbose else 0, unit_name="step")
+        for first, stop in chunk_bounds(progress.step, len(xs), config.steps_per_call, every):
+            losses = trainer.train_steps(xs[first:stop], ys[first:stop], ws[first:stop])
             if not np.all(np.isfinite(losses)):
-                raise NonFiniteLossError(f"the training loss became {losses[~np.isfinite(losses)][0]} in epoch {epoch}")
-            loss_sum += float(np.sum(losses))
-            progress.update(min(first + config.steps_per_call, len(xs)), [("loss", float(np.mean(losses)))])
-        train_seconds = time.perf_counter() - t0
+                bad = losses[~np.isfinite(losses)][0]
+                raise NonFiniteLossError(f"the training loss became {bad} in epoch {epoch}, step {first + 1}")
+            fault_point("train:chunk")
+            progress.step_losses += losses.tolist()
+            progress.step = stop
+            bar.update(stop, [("loss", float(np.mean(losses)))])
+            if every and stop % every == 0 and stop < len(xs):
+                progress.train_seconds += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                checkpoint.save(trainer.get_state(), progress)
+        seconds = time.perf_counter() - t0
         val_metrics = trainer.evaluate(*val)
-        result.train_seconds += train_seconds
-        result.history.append(
-            EpochRecord(epoch, loss_sum / len(xs), val_metrics.loss, val_metrics.accuracy, train_seconds)
-        )
-        if verbose:
-            print(f"epoch {epoch}: train loss {loss_sum / len(xs):.4f}, "
-                  f"val loss {val_metrics.loss:.4f}, val accuracy {val_metrics.accuracy:.4f}")
+        progress.train_seconds += seconds
+        train_loss = math.fsum(progress.step_losses) / len(xs)  # exact sum: the same however chunked
+        progress.history.append(EpochRecord(epoch, train_loss, val_metrics.loss, val_metrics.accuracy, seconds))
+        progress.epoch, progress.step, progress.step_losses = epoch, 0, []
+        if checkpoint:
+            checkpoint.save(trainer.get_state(), progress)
+        _say(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_metrics.loss:.4f}, "
+             f"val accuracy {val_metrics.accuracy:.4f}", verbose)
     trainer.sync_to_model()
-    return result
+    return FitResult(progress.history, progress.train_seconds)
+
+
+def _say(message: str, verbose: bool) -> None:
+    if verbose:
+        print(message, flush=True)

@@ -86,3 +86,33 @@ def test_run_then_evaluate_end_to_end(cli, tmp_path):
 def test_python_dash_m_is_the_same_command(cli):
     result = cli("--version")
     assert result.returncode == 0 and result.stdout.startswith("lstmlab ")
+
+
+def test_no_rebuild_refuses_a_corrupt_cache_entry(cli, tmp_path):
+    args = ("data", "--samples", "64,32,32", "--seq-len", "4")
+    assert cli(*args, cwd=tmp_path).returncode == 0
+    entry = next((tmp_path / "cache").iterdir())
+    target = entry / "train_x.npy"
+    target.write_bytes(target.read_bytes()[:-4])
+    refused = cli(*args, "--no-rebuild", cwd=tmp_path)
+    assert _one_clean_line(refused) and "corrupt train_x.npy" in refused.stderr
+    rebuilt = cli(*args, cwd=tmp_path)
+    assert rebuilt.returncode == 0 and "rebuilding" in rebuilt.stdout
+
+
+def test_a_diverged_run_exits_1_with_one_line(monkeypatch, capsys, tmp_path):
+    from lstmlab.cli import main
+    from lstmlab.errors import NonFiniteLossError
+
+    def diverge(*args, **kwargs):
+        raise NonFiniteLossError("lstm-1layer: the training loss became nan in epoch 2, step 5")
+
+    monkeypatch.setattr("lstmlab.experiment.run_experiment", diverge)
+    code = main(["run", "--samples", "64,32,32", "--out", str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "diverged" in err[0] and "nan" in err[0]
+
+
+def test_resume_without_a_run_is_a_clean_error(cli, tmp_path):
+    result = cli("run", "--resume", "--out", "nothing-here", cwd=tmp_path)
+    assert _one_clean_line(result) and "--resume" in result.stderr

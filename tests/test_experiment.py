@@ -60,3 +60,20 @@ def test_a_finished_run_is_not_overwritten_without_force(run):
     with pytest.raises(RunExistsError, match="--force"):
         run_experiment(TINY, root / "run", root / "cache", verbose=False)
     assert (root / "run" / "results.json").read_text() == before
+
+
+def test_an_unfinished_run_of_another_config_is_refused_and_force_starts_over(tmp_path):
+    from lstmlab.config import RunConfig
+    from lstmlab.errors import UserError
+    from lstmlab.experiment import prepare_run_dir
+
+    out = tmp_path / "run"
+    (out / "models" / "lstm-1layer").mkdir(parents=True)
+    (out / "config.json").write_text(json.dumps(TINY.to_dict()))
+    (out / "models" / "lstm-1layer" / "checkpoint.npz").write_bytes(b"x")
+    assert prepare_run_dir(TINY, out, force=False) is True  # same config: continue
+    other = RunConfig.from_dict({**TINY.to_dict(), "units": 7})
+    with pytest.raises(UserError, match="another configuration"):
+        prepare_run_dir(other, out, force=False)
+    assert prepare_run_dir(other, out, force=True) is False
+    assert not (out / "models").exists() and not (out / "config.json").exists()

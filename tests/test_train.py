@@ -5,7 +5,8 @@ from lstmlab.batches import stack_batches
 from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
 from lstmlab.model import build_model
 from lstmlab.task import generate
-from lstmlab.train import NonFiniteLossError, Trainer, fit, metrics
+from lstmlab.errors import NonFiniteLossError
+from lstmlab.train import Trainer, fit, metrics
 
 DATA = generate(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2))
 
@@ -66,3 +67,45 @@ def test_a_non_finite_loss_stops_training():
     x[5, 3] = np.nan
     with pytest.raises(NonFiniteLossError, match="epoch 1"):
         fit(_trainer(), (x, y), DATA["val"], verbose=False)
+
+
+def test_chunks_end_at_call_and_checkpoint_boundaries():
+    from lstmlab.train import chunk_bounds
+
+    assert list(chunk_bounds(0, 63, 250, 20)) == [(0, 20), (20, 40), (40, 60), (60, 63)]
+    assert list(chunk_bounds(40, 63, 250, 20)) == [(40, 60), (60, 63)]
+    assert list(chunk_bounds(0, 10, 4, 0)) == [(0, 4), (4, 8), (8, 10)]
+    assert list(chunk_bounds(0, 10, 4, 6)) == [(0, 4), (4, 6), (6, 8), (8, 10)]
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop_at", [1, 4, 6])  # mid-epoch 1, mid-epoch 2, just before the end
+def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatch, stop_at):
+    from lstmlab.checkpoint import Checkpoint
+
+    config = dict(epochs=2, steps_per_call=7)
+    reference_trainer = _trainer(**config)
+    reference = fit(reference_trainer, DATA["train"], DATA["val"], verbose=False)  # never interrupted
+
+    calls = {"n": 0}
+
+    def interrupt(name):
+        if name == "train:chunk":
+            calls["n"] += 1
+            if calls["n"] == stop_at:
+                raise _Stop
+
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every_steps=5)
+    monkeypatch.setattr("lstmlab.train.fault_point", interrupt)
+    with pytest.raises(_Stop):
+        fit(_trainer(**config), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+    monkeypatch.undo()
+    resumed_trainer = _trainer(**config)  # a fresh process would build a fresh model
+    resumed = fit(resumed_trainer, DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+    strip = lambda history: [(h.epoch, h.train_loss, h.val_loss, h.val_accuracy) for h in history]  # noqa: E731
+    assert strip(resumed.history) == strip(reference.history)
+    for a, b in zip(resumed_trainer.model.get_weights(), reference_trainer.model.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -1,0 +1,70 @@
+"""Training checkpoints: everything needed to continue a model's training exactly where it stopped.
+
+One `.npz` file per model holds the parameters, the optimizer's state (Adam's moments and step
+count) and a JSON `Progress` (epochs done, position in the current epoch, the step losses so far, the
+history). The data order needs no saving: each epoch's shuffle is a function of (seed, epoch). The
+file is replaced atomically, so a crash leaves the previous checkpoint intact.
+"""
+
+import io
+import json
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lstmlab.errors import UserError
+from lstmlab.files import write_atomic
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass
+class Progress:
+    epoch: int = 0  # epochs completed
+    step: int = 0  # steps done in epoch `epoch + 1`
+    step_losses: list[float] = field(default_factory=list)  # those steps' losses
+    history: list[EpochRecord] = field(default_factory=list)
+    train_seconds: float = 0.0
+
+
+class Checkpoint:
+    """Saves and restores one trainer's state at `path`; `fingerprint` must match to restore."""
+
+    def __init__(self, path: Path, fingerprint: dict, every_steps: int = 0):
+        self.path = Path(path)
+        self.fingerprint = json.dumps(fingerprint, sort_keys=True)
+        self.every_steps = every_steps
+
+    def save(self, arrays: list[np.ndarray], progress: Progress) -> None:
+        meta = {"fingerprint": self.fingerprint, "progress": asdict(progress)}
+        buffer = io.BytesIO()
+        np.savez(buffer, meta=np.array(json.dumps(meta)), **{f"state_{i}": a for i, a in enumerate(arrays)})
+        write_atomic(self.path, buffer.getvalue())
+
+    def load(self) -> tuple[list[np.ndarray], Progress] | None:
+        """(state arrays, progress), or None when there is no checkpoint yet."""
+        if not self.path.exists():
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as archive:
+                meta = json.loads(str(archive["meta"]))
+                arrays = [archive[f"state_{i}"] for i in range(len(archive.files) - 1)]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            raise UserError(f"checkpoint {self.path} is damaged ({err}): delete it, or rerun with --force") from None
+        if meta["fingerprint"] != self.fingerprint:
+            raise UserError(f"checkpoint {self.path} belongs to another configuration: rerun with --force to start over")
+        progress = meta["progress"]
+        progress["history"] = [EpochRecord(**h) for h in progress["history"]]
+        return arrays, Progress(**progress)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)

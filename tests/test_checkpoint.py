@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from lstmlab.checkpoint import Checkpoint, EpochRecord, Progress
+from lstmlab.errors import UserError
+
+
+def test_save_and_load_round_trip(tmp_path):
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"a": 1}, every_steps=5)
+    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.array(7, dtype=np.int64)]
+    progress = Progress(epoch=2, step=40, step_losses=[0.5, 0.25], history=[EpochRecord(0, 0.7, 0.6, 0.5, 0.0)], train_seconds=3.0)
+    checkpoint.save(arrays, progress)
+    loaded_arrays, loaded_progress = checkpoint.load()
+    assert loaded_progress == progress
+    for a, b in zip(arrays, loaded_arrays):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+def test_no_checkpoint_loads_as_none_and_remove_is_idempotent(tmp_path):
+    checkpoint = Checkpoint(tmp_path / "c.npz", {})
+    assert checkpoint.load() is None
+    checkpoint.remove()
+
+
+def test_a_checkpoint_of_another_configuration_is_refused(tmp_path):
+    Checkpoint(tmp_path / "c.npz", {"lr": 0.1}).save([np.zeros(2)], Progress())
+    with pytest.raises(UserError, match="another configuration"):
+        Checkpoint(tmp_path / "c.npz", {"lr": 0.2}).load()
+
+
+def test_a_damaged_checkpoint_is_reported(tmp_path):
+    path = tmp_path / "c.npz"
+    Checkpoint(path, {}).save([np.zeros(200)], Progress())
+    path.write_bytes(path.read_bytes()[:50])
+    with pytest.raises(UserError, match="damaged"):
+        Checkpoint(path, {}).load()

@@ -1,0 +1,104 @@
+"""Property-based tests: random argument strings and random files thrown at the CLI. The only
+outcomes allowed are success or the clean error (one line on stderr, exit status 2)."""
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lstmlab.cli import main
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.experiment import run_experiment
+
+FLAGS = ["--seq-len", "--samples", "--threshold", "--seed", "--layers", "--units", "--epochs", "--batch-size", "--lr",
+         "--checkpoint-every", "--bogus", "-x"]
+VALUES = st.one_of(
+    st.integers(-10**6, 10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.lists(st.integers(-5, 10**5).map(str), min_size=1, max_size=4).map(",".join),
+    st.text(max_size=12),
+)
+TOKENS = st.lists(st.one_of(st.sampled_from(FLAGS), VALUES), max_size=8)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _outcome(argv, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.err
+
+
+def _assert_success_or_clean_error(code, err):
+    if code == 0:
+        return
+    lines = err.strip().splitlines()
+    assert code == 2, (code, err)
+    assert len(lines) == 1 and "error:" in lines[0] and "Traceback" not in err, err
+
+
+@SETTINGS
+@given(tokens=TOKENS)
+def test_random_run_arguments(tmp_path, capsys, tokens):
+    argv = ["run", *tokens, "--dry-run", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")]
+    _assert_success_or_clean_error(*_outcome(argv, capsys))
+
+
+@SETTINGS
+@given(tokens=TOKENS)
+def test_random_data_arguments(tmp_path, capsys, tokens):
+    # `data` really creates the entry, so keep it small: only argument errors or tiny sizes get through
+    argv = ["data", *[t for t in tokens if t not in ("--samples", "--seq-len")], "--samples", "64,32,32",
+            "--seq-len", "3", "--cache-dir", str(tmp_path / "cache")]
+    _assert_success_or_clean_error(*_outcome(argv, capsys))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz")
+    config = RunConfig(task=TaskConfig(seq_len=5, n_train=64, n_val=32, n_test=32), layers=(1,), units=4,
+                       train=TrainConfig(epochs=1))
+    run_experiment(config, root / "run", root / "cache", verbose=False)
+    return root / "run"
+
+
+def _random_array(draw):
+    shape = draw(st.lists(st.integers(0, 6), min_size=0, max_size=4))
+    kind = draw(st.sampled_from(["f4", "f8", "i4", "bool", "U3", "c8"]))
+    values = np.random.default_rng(draw(st.integers(0, 1000))).standard_normal(int(np.prod(shape)) if shape else 1)
+    if draw(st.booleans()) and values.size:
+        values[0] = draw(st.sampled_from([np.nan, np.inf, -np.inf, 1e30]))
+    with np.errstate(invalid="ignore"):  # NaN -> int casts are part of the fuzzing
+        return values.reshape(shape or ()).astype(kind)
+
+
+@st.composite
+def data_files(draw):
+    suffix = draw(st.sampled_from([".npy", ".csv", ".txt", ""]))
+    style = draw(st.sampled_from(["array", "bytes", "csv"]))
+    if style == "bytes":
+        payload = draw(st.binary(max_size=200))
+    elif style == "csv":
+        payload = draw(st.text(alphabet="0123456789.,-e\n nan", max_size=120)).encode()
+    else:
+        buffer = io.BytesIO()
+        np.save(buffer, _random_array(draw), allow_pickle=False)
+        payload = buffer.getvalue()
+    return suffix, payload
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=data_files(), labels=st.one_of(st.none(), data_files()))
+def test_random_files_for_evaluate(run_dir, tmp_path, capsys, data, labels):
+    path = tmp_path / f"data{data[0]}"
+    path.write_bytes(data[1])
+    argv = ["evaluate", str(run_dir), "--data", str(path)]
+    if labels is not None:
+        label_path = tmp_path / f"labels{labels[0]}"
+        label_path.write_bytes(labels[1])
+        argv += ["--labels", str(label_path)]
+    _assert_success_or_clean_error(*_outcome(argv, capsys))
