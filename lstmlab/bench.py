@@ -27,18 +27,15 @@ EPOCH_SAMPLES = 64_000
 
 
 def steps_per_unit(impl: str, seq_len: int) -> int:
-    """Train steps per timed unit, as each implementation is used.
+    """Train steps per timed unit (a rep runs as many units as fill `target_seconds`).
 
-    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences, to keep a unit
-    short). Keras: one `fit` call over 500 batches (50 at long sequences), so fit's per-call set-up is
-    amortised much as over an epoch. The seed style and torch loop in Python: 10 steps (2 when long).
+    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences). Keras: one `fit`
+    call over 100 batches (10 at long sequences), so fit's per-call set-up is spread as over an epoch.
+    The seed style and torch step from Python: 5 and 20 steps (1 and 5 at long sequences).
     """
     short = seq_len <= 25
-    if impl == "lstmlab":
-        return 250 if short else 50
-    if impl in ("keras_fit", "keras_fit_tf"):
-        return 500 if short else 50
-    return 10 if short else 2
+    return {"lstmlab": 250 if short else 50, "keras_fit": 100 if short else 10, "keras_fit_tf": 100 if short else 10,
+            "seed_style": 5 if short else 1, "torch": 20 if short else 5}[impl]
 
 
 class Worker:
@@ -156,7 +153,7 @@ def run_bench(out: Path, quick: bool = False, reps: int = 5, impls: list[str] | 
         else:
             impls.append(impl)
     results, evaluations = [], []
-    target_seconds = 0.4 if quick else 0.8
+    target_seconds = 0.3 if quick else 0.5
     for batch, seq_len in QUICK if quick else FULL:
         log(f"batch {batch}, seq_len {seq_len}: warming up {', '.join(impls)}")
         rows, errors, evaluation = bench_config(batch, seq_len, impls, reps, target_seconds, log)

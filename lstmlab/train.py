@@ -247,8 +247,6 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
             progress.step = stop
             bar.update(stop, [("loss", float(np.mean(losses)))])
             if every and stop % every == 0 and stop < len(xs):
-                progress.train_seconds += time.perf_counter() - t0
-                t0 = time.perf_counter()
                 checkpoint.save(trainer.get_state(), progress)
         seconds = time.perf_counter() - t0
         val_metrics = trainer.evaluate(*val)

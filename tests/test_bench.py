@@ -30,5 +30,5 @@ def test_a_missing_optional_backend_is_skipped_with_a_reason(tmp_path, monkeypat
 
 
 def test_units_follow_how_each_implementation_is_used():
-    assert steps_per_unit("lstmlab", 25) == 250 and steps_per_unit("keras_fit", 25) == 500
+    assert steps_per_unit("lstmlab", 25) == 250 and steps_per_unit("keras_fit", 25) == 100
     assert steps_per_unit("seed_style", 200) < steps_per_unit("seed_style", 25)
