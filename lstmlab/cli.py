@@ -28,24 +28,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _int_at_least(minimum: int, kind: str):
+    """An argparse type: an integer >= minimum, else an error that quotes the text."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {kind} integer, got {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+_positive_int = _int_at_least(1, "positive")
+_non_negative_int = _int_at_least(0, "non-negative")
 
 
 def _finite_float(text: str) -> float:
@@ -83,7 +82,9 @@ def _layer_list(text: str) -> tuple[int, ...]:
 
 
 def _impl_list(text: str) -> list[str]:
-    known = ("lstmlab", "keras_fit", "keras_fit_tf", "seed_style", "torch")
+    from lstmlab.bench import BACKENDS  # light: the bench imports no framework itself
+
+    known = tuple(BACKENDS)
     names = text.split(",")
     unknown = [n for n in names if n not in known]
     if unknown:

@@ -78,57 +78,32 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     import keras
     import numpy as np
 
-    from lstmlab.model import build_model
     from lstmlab.plots import plot_curves
     from lstmlab.report import render_report
-    from lstmlab.train import Trainer, enable_compilation_cache, fit
+    from lstmlab.train import enable_compilation_cache
 
+    say = _printer(verbose)
     out = Path(out)
     started = time.perf_counter()
     if prepare_run_dir(config, out, force):
-        _say(f"continuing the unfinished run in {out}", verbose)
+        say(f"continuing the unfinished run in {out}")
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
 
     enable_compilation_cache(Path(cache_dir) / "xla")  # compiled programs, next to the datasets
-    data, entry = load_or_create(config.task, cache_dir, rebuild=rebuild_cache, log=_say if verbose else _quiet)
-    _say(f"data: {entry}", verbose)
-    (x_train, y_train), val, (x_test, y_test) = data["train"], data["val"], data["test"]
+    data, entry = load_or_create(config.task, cache_dir, rebuild=rebuild_cache, log=say)
+    say(f"data: {entry}")
 
     models = []
     for model_config in config.models:
         directory = out / "models" / model_config.name
         if (directory / "record.json").exists():  # finished before an interruption
             models.append(json.loads((directory / "record.json").read_text()))
-            _say(f"{model_config.name}: already trained", verbose)
-            continue
-        _say(f"training {model_config.name} ({config.train.epochs} epochs)", verbose)
-        directory.mkdir(parents=True, exist_ok=True)
-        fingerprint = {"task": asdict(config.task), "model": asdict(model_config), "train": asdict(config.train)}
-        checkpoint = Checkpoint(directory / "checkpoint.npz", fingerprint, config.train.checkpoint_steps)
-        model = build_model(model_config, seed=config.train.seed)
-        trainer = Trainer(model, config.train)
-        try:
-            fitted = fit(trainer, (x_train, y_train), val, verbose=verbose, checkpoint=checkpoint)
-        except NonFiniteLossError as err:
-            kept = f"the last good checkpoint is kept in {checkpoint.path}" if checkpoint.path.exists() else "no checkpoint was saved yet"
-            raise NonFiniteLossError(f"{model_config.name}: {err}; {kept}. Lower --lr and rerun with --force") from None
-        test = trainer.evaluate(x_test, y_test)
-        _say(f"{model_config.name}: test accuracy {test.accuracy:.4f}", verbose)
-        record = {
-            "name": model_config.name,
-            "layers": model_config.layers,
-            "units": model_config.units,
-            "parameters": int(model.count_params()),
-            "test_accuracy": test.accuracy,
-            "test_loss": test.loss,
-            "train_seconds": fitted.train_seconds,
-            "history": [asdict(h) for h in fitted.history],
-        }
-        _save_model(directory, model, model_config, config, record)
-        checkpoint.remove()
-        models.append(record)
+            say(f"{model_config.name}: already trained")
+        else:
+            models.append(_train_model(model_config, config, data, directory, verbose))
 
+    y_train, y_test = data["train"][1], data["test"][1]
     majority_label = float(np.mean(y_train) > 0.5)
     results = {
         "models": models,
@@ -147,13 +122,40 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     plot_curves(results, out / "curves.png")
     write_atomic(out / "report.md", render_report(results))
     write_atomic(out / RESULTS, json.dumps(results, indent=2) + "\n")  # last: marks the run finished
-    _say(f"wrote {out / RESULTS}, {out / 'report.md'}, {out / 'curves.png'}", verbose)
+    say(f"wrote {out / RESULTS}, {out / 'report.md'}, {out / 'curves.png'}")
     return results
 
 
-def _save_model(directory: Path, model, model_config: ModelConfig, config: RunConfig, record: dict) -> None:
+def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: Path, verbose: bool) -> dict:
+    """Train and test one model (resuming from its checkpoint if there is one); save it; its record."""
+    from lstmlab.model import build_model
+    from lstmlab.train import Trainer, fit
+
+    say = _printer(verbose)
+    say(f"training {model_config.name} ({config.train.epochs} epochs)")
     directory.mkdir(parents=True, exist_ok=True)
+    # What the model is; also the checkpoint's fingerprint, so a checkpoint never resumes another setup.
     description = {"model": asdict(model_config), "task": asdict(config.task), "train": asdict(config.train)}
+    checkpoint = Checkpoint(directory / "checkpoint.npz", description, config.train.checkpoint_steps)
+    model = build_model(model_config, seed=config.train.seed)
+    trainer = Trainer(model, config.train)
+    try:
+        fitted = fit(trainer, data["train"], data["val"], verbose=verbose, checkpoint=checkpoint)
+    except NonFiniteLossError as err:
+        kept = f"the last good checkpoint is kept in {checkpoint.path}" if checkpoint.path.exists() else "no checkpoint was saved yet"
+        raise NonFiniteLossError(f"{model_config.name}: {err}; {kept}. Lower --lr and rerun with --force") from None
+    test = trainer.evaluate(*data["test"])
+    say(f"{model_config.name}: test accuracy {test.accuracy:.4f}")
+    record = {
+        "name": model_config.name,
+        "layers": model_config.layers,
+        "units": model_config.units,
+        "parameters": int(model.count_params()),
+        "test_accuracy": test.accuracy,
+        "test_loss": test.loss,
+        "train_seconds": fitted.train_seconds,
+        "history": [asdict(h) for h in fitted.history],
+    }
     write_atomic(directory / "config.json", json.dumps(description, indent=2) + "\n")
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=list(record["history"][0]))
@@ -162,12 +164,9 @@ def _save_model(directory: Path, model, model_config: ModelConfig, config: RunCo
     write_atomic(directory / "metrics.csv", table.getvalue())
     save_weights_atomic(model, directory / "model.weights.h5")
     write_atomic(directory / "record.json", json.dumps(record, indent=2) + "\n")  # last: marks it finished
+    checkpoint.remove()
+    return record
 
 
-def _say(message: str, verbose: bool = True) -> None:
-    if verbose:
-        print(message, flush=True)
-
-
-def _quiet(message: str) -> None:
-    pass
+def _printer(verbose: bool):
+    return (lambda message: print(message, flush=True)) if verbose else (lambda message: None)

@@ -20,3 +20,16 @@ def lstmlab_cli(*args, cwd=None, env=None, timeout=600):
 @pytest.fixture
 def cli():
     return lstmlab_cli
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A small finished run directory (one 1-layer model on sequences of 10), shared by the tests."""
+    from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+    from lstmlab.experiment import run_experiment
+
+    root = tmp_path_factory.mktemp("trained")
+    config = RunConfig(task=TaskConfig(seq_len=10, n_train=1600, n_val=64, n_test=64), layers=(1,), units=8,
+                       train=TrainConfig(epochs=2))
+    run_experiment(config, root / "run", root / "cache", verbose=False)
+    return root / "run"

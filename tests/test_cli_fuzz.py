@@ -4,13 +4,10 @@ outcomes allowed are success or the clean error (one line on stderr, exit status
 import io
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstmlab.cli import main
-from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.experiment import run_experiment
 
 FLAGS = ["--seq-len", "--samples", "--threshold", "--seed", "--layers", "--units", "--epochs", "--batch-size", "--lr",
          "--checkpoint-every", "--bogus", "-x"]
@@ -57,15 +54,6 @@ def test_random_data_arguments(tmp_path, capsys, tokens):
     _assert_success_or_clean_error(*_outcome(argv, capsys))
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fuzz")
-    config = RunConfig(task=TaskConfig(seq_len=5, n_train=64, n_val=32, n_test=32), layers=(1,), units=4,
-                       train=TrainConfig(epochs=1))
-    run_experiment(config, root / "run", root / "cache", verbose=False)
-    return root / "run"
-
-
 def _random_array(draw):
     shape = draw(st.lists(st.integers(0, 6), min_size=0, max_size=4))
     kind = draw(st.sampled_from(["f4", "f8", "i4", "bool", "U3", "c8"]))
@@ -93,10 +81,10 @@ def data_files(draw):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=data_files(), labels=st.one_of(st.none(), data_files()))
-def test_random_files_for_evaluate(run_dir, tmp_path, capsys, data, labels):
+def test_random_files_for_evaluate(trained_run, tmp_path, capsys, data, labels):
     path = tmp_path / f"data{data[0]}"
     path.write_bytes(data[1])
-    argv = ["evaluate", str(run_dir), "--data", str(path)]
+    argv = ["evaluate", str(trained_run), "--data", str(path)]
     if labels is not None:
         label_path = tmp_path / f"labels{labels[0]}"
         label_path.write_bytes(labels[1])

@@ -1,20 +1,9 @@
 import numpy as np
 import pytest
 
-from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.errors import UserError
 from lstmlab.evaluate import InputFileError, evaluate_run, read_labels, read_sequences
-from lstmlab.experiment import run_experiment
 from lstmlab.task import labels
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("eval")
-    config = RunConfig(task=TaskConfig(seq_len=10, n_train=1600, n_val=64, n_test=64), layers=(1,), units=8,
-                       train=TrainConfig(epochs=2))
-    run_experiment(config, root / "run", root / "cache", verbose=False)
-    return root / "run"
 
 
 def test_reads_npy_in_both_shapes_and_csv(tmp_path):
@@ -59,10 +48,10 @@ def test_bad_labels_raise_one_clear_error(tmp_path):
     np.testing.assert_array_equal(read_labels(tmp_path / "short.npy", 2), [0, 1])
 
 
-def test_scores_sequences_of_other_lengths_and_writes_predictions(run_dir, tmp_path):
+def test_scores_sequences_of_other_lengths_and_writes_predictions(trained_run, tmp_path):
     x = np.random.default_rng(7).standard_normal((300, 14)).astype(np.float32)  # trained on length 10
     np.save(tmp_path / "x.npy", x)
-    summary = evaluate_run(run_dir, tmp_path / "x.npy", predictions=tmp_path / "p.csv")
+    summary = evaluate_run(trained_run, tmp_path / "x.npy", predictions=tmp_path / "p.csv")
     assert summary["n"] == 300 and summary["seq_len"] == 14
     assert summary["accuracy"]["lstm-1layer"] > 0.75
     rows = (tmp_path / "p.csv").read_text().splitlines()
@@ -72,12 +61,12 @@ def test_scores_sequences_of_other_lengths_and_writes_predictions(run_dir, tmp_p
     assert np.mean(predicted == (y > 0.5)) == pytest.approx(summary["accuracy"]["lstm-1layer"])
 
 
-def test_given_labels_are_used_instead_of_the_task(run_dir, tmp_path):
+def test_given_labels_are_used_instead_of_the_task(trained_run, tmp_path):
     x = np.random.default_rng(8).standard_normal((200, 10)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "flipped.npy", 1 - labels(x, 1.0))
-    normal = evaluate_run(run_dir, tmp_path / "x.npy")["accuracy"]["lstm-1layer"]
-    flipped = evaluate_run(run_dir, tmp_path / "x.npy", labels=tmp_path / "flipped.npy")["accuracy"]["lstm-1layer"]
+    normal = evaluate_run(trained_run, tmp_path / "x.npy")["accuracy"]["lstm-1layer"]
+    flipped = evaluate_run(trained_run, tmp_path / "x.npy", labels=tmp_path / "flipped.npy")["accuracy"]["lstm-1layer"]
     assert flipped == pytest.approx(1 - normal)
 
 
