@@ -89,7 +89,8 @@ class RunConfig:
         if not self.layers:
             raise ConfigError("layers is empty: pass e.g. --layers 1,2")
         object.__setattr__(self, "layers", tuple(self.layers))
-        self.models  # builds a ModelConfig per entry, which validates it
+        for layers in self.layers:
+            ModelConfig(layers=layers, units=self.units)  # raises ConfigError for a bad entry
         if min(self.task.n_train, self.task.n_val, self.task.n_test) < self.train.batch_size:
             raise ConfigError(
                 f"every split needs at least one batch of {self.train.batch_size} samples, got "

@@ -10,6 +10,7 @@ reported, never used.
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -82,7 +83,7 @@ def load(path: Path, config: TaskConfig) -> Splits:
             raise CacheError(f"cache entry {path} is missing {name}") from None
         if hashlib.sha256(raw).hexdigest() != digest:
             raise CacheError(f"cache entry {path} has a corrupt {name} (checksum mismatch)")
-        arrays[name] = np.load(path / name, allow_pickle=False)
+        arrays[name] = np.load(io.BytesIO(raw), allow_pickle=False)  # the very bytes that were verified
     return {s: (arrays[f"{s}_x.npy"], arrays[f"{s}_y.npy"]) for s in SPLITS}
 
 
