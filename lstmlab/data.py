@@ -93,7 +93,9 @@ def _file_names() -> list[str]:
 
 def _write_atomically(path: Path, config: TaskConfig, data: Splits) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    _remove_orphans(path)
+    # The creator's pid is in the name, so a later run can tell a crashed writer's leftovers.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
     try:
         files = {}
         for split, (x, y) in data.items():
@@ -115,6 +117,24 @@ def _write_atomically(path: Path, config: TaskConfig, data: Splits) -> None:
             # Another process won the race; its entry is as good as ours and is verified on load.
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_orphans(path: Path) -> None:
+    """Delete temporary directories for `path` left by writers that died (killed mid-write)."""
+    for leftover in path.parent.glob(f".{path.name}.tmp-*-*"):
+        pid = leftover.name[len(f".{path.name}.tmp-"):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
 
 
 def _discard(path: Path) -> None:

@@ -52,6 +52,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(cli, tmp_path, reference
     assert not (tmp_path / "run" / "results.json").exists()
     resumed = cli(*ARGS, "--out", "run", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
+    assert not list((tmp_path / "cache").glob(".*tmp-*"))  # a killed writer's leftovers are gone
     assert _results(tmp_path / "run") == _results(reference)
     for name in ("lstm-1layer", "lstm-2layer"):
         for (key_a, a), (key_b, b) in zip(_weights(tmp_path / "run", name), _weights(reference, name)):

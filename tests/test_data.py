@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -109,3 +110,15 @@ def test_two_processes_creating_the_same_entry_both_succeed(tmp_path):
     assert outputs[0] == outputs[1]
     assert [p.name for p in tmp_path.iterdir()] == [entry_path(
         TaskConfig(seq_len=50, n_train=40000, n_val=2000, n_test=2000, seed=9), tmp_path).name]
+
+
+def test_leftovers_of_a_killed_writer_are_removed_and_a_live_writers_are_kept(tmp_path):
+    path = entry_path(SMALL, tmp_path)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f".{path.name}.tmp-{int(dead.stdout)}-abc"
+    live = tmp_path / f".{path.name}.tmp-{os.getpid()}-xyz"  # this process is alive
+    for directory in (orphan, live):
+        directory.mkdir()
+        (directory / "train_x.npy").write_bytes(b"partial")
+    load_or_create(SMALL, tmp_path)
+    assert not orphan.exists() and live.exists()
