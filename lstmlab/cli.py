@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--epochs", type=_positive_int, default=t.epochs, help="(%(default)s)")
     group.add_argument("--batch-size", type=_positive_int, default=t.batch_size, help="(%(default)s)")
     group.add_argument("--lr", type=_learning_rate, default=t.learning_rate, help="Adam learning rate (%(default)s)")
+    group.add_argument("--tbptt", type=_non_negative_int, default=t.tbptt, metavar="K",
+                       help="truncated BPTT: backpropagate through the last chunk of K steps only; 0: full (%(default)s)")
     group.add_argument("--checkpoint-every", type=_non_negative_int, default=t.checkpoint_steps, metavar="STEPS",
                        help="checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only (%(default)s)")
     group = run.add_argument_group("run directory")
@@ -177,7 +179,7 @@ def cmd_run(args) -> None:
             raise UserError(f"--resume: {args.out} holds no run to continue; start one without --resume")
     else:
         train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                            checkpoint_steps=args.checkpoint_every)
+                            checkpoint_steps=args.checkpoint_every, tbptt=args.tbptt)
         config = RunConfig(task=_task_config(args), layers=args.layers, units=args.units, train=train)
     _check_writable_dir(args.out, "--out")
     _check_writable_dir(args.cache_dir, "--cache-dir")

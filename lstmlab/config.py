@@ -63,6 +63,8 @@ class TrainConfig:
     eval_batch_size: int = 1024
     # Save a checkpoint every this many steps (and at every epoch end); 0: at epoch ends only.
     checkpoint_steps: int = 1000
+    # Truncated BPTT: backpropagate through the last chunk of this many steps only; 0: full BPTT.
+    tbptt: int = 0
 
     def __post_init__(self):
         _positive_int("epochs", self.epochs, "--epochs")
@@ -71,6 +73,7 @@ class TrainConfig:
         _positive_int("eval_batch_size", self.eval_batch_size, "--eval-batch-size")
         _non_negative_int("seed", self.seed, "--seed")
         _non_negative_int("checkpoint_steps", self.checkpoint_steps, "--checkpoint-every")
+        _non_negative_int("tbptt", self.tbptt, "--tbptt")
         _finite("learning_rate", self.learning_rate, "--lr")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}: pass e.g. --lr 0.001")

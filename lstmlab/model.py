@@ -26,9 +26,26 @@ class IntegrationModel(keras.Model):
             1, activation="sigmoid", kernel_initializer=keras.initializers.GlorotUniform(seeds[-1]), name="readout"
         )
 
-    def call(self, x):
-        for rnn in self.rnns:
-            x, _ = rnn(x)  # (B, T, u)
+    def call(self, x, truncate: int | None = None):
+        """x (B, T, 1) -> (B,) probabilities.
+
+        With `truncate` = k < T, gradients are those of truncated backpropagation through time: the
+        sequence falls into chunks of k steps from its start, and the recurrent state entering the
+        last chunk (the only one with a loss, the target being on the last step) has its gradient
+        stopped. The forward values are unchanged.
+        """
+        steps = x.shape[1]
+        if truncate and steps is not None and truncate < steps:
+            last_chunk = (steps - 1) // truncate * truncate  # first step of the last chunk
+            states, prefix = [], x[:, :last_chunk]
+            for rnn in self.rnns:
+                prefix, state = rnn(prefix)  # (B, last_chunk, u); state [h, c] (B, u) each
+                states.append([ops.stop_gradient(s) for s in state])
+            x = x[:, last_chunk:]
+        else:
+            states = [None] * len(self.rnns)
+        for rnn, state in zip(self.rnns, states):
+            x, _ = rnn(x, initial_state=state)  # (B, T or k, u)
         return ops.squeeze(self.readout(x[:, -1]), axis=-1)  # (B,)
 
     def get_config(self):

@@ -62,10 +62,11 @@ class Trainer:
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(model.trainable_variables)
         backend = keras.backend.backend()
+        truncate = config.tbptt or None
         if backend == "jax":
-            self._impl = _JaxSteps(model, self.optimizer)
+            self._impl = _JaxSteps(model, self.optimizer, truncate)
         elif backend == "tensorflow":
-            self._impl = _TensorFlowSteps(model, self.optimizer)
+            self._impl = _TensorFlowSteps(model, self.optimizer, truncate)
         else:
             raise RuntimeError(f"lstmlab trains on the jax or tensorflow backend, not {backend!r}: set KERAS_BACKEND")
 
@@ -103,7 +104,7 @@ class Trainer:
 class _JaxSteps:
     """The JAX path: state as arrays, a jit-compiled scan of stateless train steps."""
 
-    def __init__(self, model, optimizer):
+    def __init__(self, model, optimizer, truncate):
         import jax
 
         self.model = model
@@ -111,7 +112,7 @@ class _JaxSteps:
         self.load_from_model()
 
         def loss_fn(trainable, non_trainable, x, y, w):
-            p, non_trainable = model.stateless_call(trainable, non_trainable, x)
+            p, non_trainable = model.stateless_call(trainable, non_trainable, x, truncate=truncate)
             return weighted_bce(y, p, w), non_trainable
 
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
@@ -159,7 +160,7 @@ class _JaxSteps:
 class _TensorFlowSteps:
     """The TensorFlow path: one `tf.function` per step, variables updated in place."""
 
-    def __init__(self, model, optimizer):
+    def __init__(self, model, optimizer, truncate):
         import tensorflow as tf
 
         self.model = model
@@ -168,7 +169,7 @@ class _TensorFlowSteps:
         @tf.function
         def train_step(x, y, w):
             with tf.GradientTape() as tape:
-                loss = weighted_bce(y, model(x), w)
+                loss = weighted_bce(y, model(x, truncate=truncate), w)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply(grads, model.trainable_variables)
             return loss

@@ -37,6 +37,7 @@ def test_help_answers_without_importing_keras(cli):
     (["run", "--lr", "0"], "--lr"),
     (["run", "--lr", "5"], "--lr"),
     (["run", "--layers", "1,x"], "--layers"),
+    (["run", "--tbptt", "-2"], "--tbptt"),
     (["run", "--bogus"], "unrecognized"),
     (["frobnicate"], "invalid choice"),
     (["evaluate", "no/such/run", "--data", "x.npy"], "does not exist"),
@@ -116,3 +117,11 @@ def test_a_diverged_run_exits_1_with_one_line(monkeypatch, capsys, tmp_path):
 def test_resume_without_a_run_is_a_clean_error(cli, tmp_path):
     result = cli("run", "--resume", "--out", "nothing-here", cwd=tmp_path)
     assert _one_clean_line(result) and "--resume" in result.stderr
+
+
+def test_run_with_truncated_bptt(cli, tmp_path):
+    result = cli("run", "--samples", "960,320,320", "--epochs", "1", "--seq-len", "12", "--layers", "2", "--tbptt", "5",
+                 "--out", "r", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["config"]["train"]["tbptt"] == 5 and len(results["models"]) == 1

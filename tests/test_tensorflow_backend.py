@@ -25,8 +25,8 @@ def test_lstm_equals_keras_lstm_on_tensorflow():
 
 
 def test_lstmlab_run_trains_on_tensorflow(cli, tmp_path):
-    result = cli("run", "--samples", "3200,320,320", "--epochs", "2", "--layers", "1", "--out", "r", "--quiet",
-                 cwd=tmp_path, env=TF)
+    result = cli("run", "--samples", "3200,320,320", "--epochs", "2", "--layers", "1", "--tbptt", "20", "--out", "r",
+                 "--quiet", cwd=tmp_path, env=TF)
     assert result.returncode == 0, result.stderr
     import json
 
