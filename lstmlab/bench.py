@@ -14,6 +14,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from lstmlab.files import write_atomic
@@ -48,9 +49,11 @@ class Worker:
             env["KERAS_BACKEND"] = BACKENDS[impl]
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        # stderr goes to a file, not a pipe: a chatty worker must never block on a full pipe.
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lstmlab.bench_impls", impl, str(batch), str(seq_len), str(self.steps)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
 
     def ask(self, command: str | None = None) -> dict:
         if command is not None:
@@ -58,7 +61,9 @@ class Worker:
             self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            error = self.process.stderr.read().strip().splitlines()
+            self.process.wait(timeout=60)
+            self.log.seek(0)
+            error = self.log.read().strip().splitlines()
             raise RuntimeError(f"{self.impl} worker died: {error[-1] if error else 'no output'}")
         return json.loads(line)
 
@@ -66,6 +71,7 @@ class Worker:
         if self.process.poll() is None:
             self.process.stdin.close()
             self.process.wait(timeout=60)
+        self.log.close()
 
 
 def available(impl: str) -> str | None:

@@ -6,6 +6,7 @@ answer at once.
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -222,8 +223,6 @@ COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "bench":
 
 def _check_writable_dir(path: Path, flag: str) -> None:
     """Fail before any work if `path` cannot be created or written."""
-    import os
-
     existing = Path(path)
     while not existing.exists():
         existing = existing.parent

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from lstmlab.bench import format_table, run_bench, steps_per_unit
 
 
@@ -32,3 +34,15 @@ def test_a_missing_optional_backend_is_skipped_with_a_reason(tmp_path, monkeypat
 def test_units_follow_how_each_implementation_is_used():
     assert steps_per_unit("lstmlab", 25) == 250 and steps_per_unit("keras_fit", 25) == 100
     assert steps_per_unit("seed_style", 200) < steps_per_unit("seed_style", 25)
+
+
+def test_a_worker_that_dies_is_reported_with_its_last_error_line():
+    from lstmlab.bench import Worker
+
+    worker = Worker("lstmlab", 32, 25)
+    worker.process.kill()
+    try:
+        with pytest.raises(RuntimeError, match="lstmlab worker died"):
+            worker.ask()
+    finally:
+        worker.close()
