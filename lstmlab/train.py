@@ -6,6 +6,7 @@ On the TensorFlow backend each step is a `tf.function`. Both use the same model,
 """
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -237,7 +238,8 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
         t0 = time.perf_counter()
         order = epoch_permutation(len(x_train), config.seed, epoch)
         xs, ys, ws = stack_batches(x_train, y_train, config.batch_size, order)
-        bar = keras.utils.Progbar(len(xs), verbose=1 if verbose else 0, unit_name="step")
+        # The bar redraws itself on a terminal; in a log file the epoch summary line says enough.
+        bar = keras.utils.Progbar(len(xs), verbose=1 if verbose and sys.stdout.isatty() else 0, unit_name="step")
         for first, stop in chunk_bounds(progress.step, len(xs), config.steps_per_call, every):
             losses = trainer.train_steps(xs[first:stop], ys[first:stop], ws[first:stop])
             if not np.all(np.isfinite(losses)):
