@@ -248,7 +248,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
             fault_point("train:chunk")
             progress.step_losses += losses.tolist()
             progress.step = stop
-            bar.update(stop, [("loss", float(np.mean(losses)))])
+            bar.update(stop, [("loss", float(np.mean(progress.step_losses)))])  # the epoch's mean so far
             if every and stop % every == 0 and stop < len(xs):
                 checkpoint.save(trainer.get_state(), progress)
         seconds = time.perf_counter() - t0
