@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from lstmlab.files import write_atomic
@@ -136,10 +137,8 @@ def machine_info() -> dict:
     versions = {}
     for package in ("keras", "jax", "jaxlib", "numpy", "tensorflow", "torch"):
         try:
-            from importlib.metadata import version
-
             versions[package] = version(package)
-        except Exception:  # not installed
+        except PackageNotFoundError:
             versions[package] = None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cpu": cpu, "cores": cores, "python": platform.python_version(), "platform": platform.platform(),

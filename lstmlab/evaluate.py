@@ -82,8 +82,9 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
     if labels is not None:
         y = read_labels(Path(labels), len(x))
     else:
-        threshold = json.loads((Path(run_dir) / "config.json").read_text())["task"]["threshold"]
-        y = task_labels(x, threshold)
+        from lstmlab.experiment import saved_config
+
+        y = task_labels(x, saved_config(run_dir).task.threshold)
     probabilities, accuracy = {}, {}
     for name in names:
         model, train_config = load_trained(run_dir, name)

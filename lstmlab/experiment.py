@@ -53,15 +53,14 @@ def saved_config(out: Path) -> RunConfig | None:
 def prepare_run_dir(config: RunConfig, out: Path, force: bool) -> bool:
     """Check `out` against `config` and clear it if `force`; True if an unfinished run is continued."""
     out = Path(out)
-    finished = (out / RESULTS).exists()
-    previous = saved_config(out) if not force else None
     if force:
         shutil.rmtree(out / "models", ignore_errors=True)
         for name in OUTPUTS:
             (out / name).unlink(missing_ok=True)
         return False
-    if finished:
+    if (out / RESULTS).exists():
         raise RunExistsError(f"{out} already holds a finished run: pass --force to overwrite it or choose another --out")
+    previous = saved_config(out)
     if previous is not None and previous != config:
         raise UserError(f"{out} holds an unfinished run of another configuration: rerun it with --resume, "
                         "or pass --force to start over, or choose another --out")
@@ -142,7 +141,8 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     try:
         fitted = fit(trainer, data["train"], data["val"], verbose=verbose, checkpoint=checkpoint)
     except NonFiniteLossError as err:
-        kept = f"the last good checkpoint is kept in {checkpoint.path}" if checkpoint.path.exists() else "no checkpoint was saved yet"
+        kept = (f"the last good checkpoint is kept in {checkpoint.path}" if checkpoint.path.exists()
+                else "no checkpoint was saved yet")
         raise NonFiniteLossError(f"{model_config.name}: {err}; {kept}. Lower --lr and rerun with --force") from None
     test = trainer.evaluate(*data["test"])
     say(f"{model_config.name}: test accuracy {test.accuracy:.4f}")

@@ -94,7 +94,7 @@ class Trainer:
 
     def set_state(self, arrays: list[np.ndarray]) -> None:
         """Restore what `get_state` returned."""
-        variables = [*self.model.trainable_variables, *self.model.non_trainable_variables, *self.optimizer.variables]
+        variables = _all_variables(self.model, self.optimizer)
         if len(arrays) != len(variables) or any(a.shape != tuple(v.shape) for a, v in zip(arrays, variables)):
             raise ValueError("the saved state does not fit this model and optimizer")
         for variable, value in zip(variables, arrays):
@@ -191,8 +191,12 @@ class _TensorFlowSteps:
         pass  # the compiled step reads the variables themselves
 
     def state_arrays(self):
-        model, optimizer = self.model, self.optimizer
-        return [v.numpy() for v in (*model.trainable_variables, *model.non_trainable_variables, *optimizer.variables)]
+        return [v.numpy() for v in _all_variables(self.model, self.optimizer)]
+
+
+def _all_variables(model, optimizer) -> list:
+    """Everything a checkpoint holds, in its order: parameters, non-trainable variables, optimizer state."""
+    return [*model.trainable_variables, *model.non_trainable_variables, *optimizer.variables]
 
 
 @dataclass
