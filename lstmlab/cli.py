@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 import lstmlab
-from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.config import OBJECTIVES, TARGETS, RunConfig, TaskConfig, TrainConfig
 from lstmlab.errors import NonFiniteLossError, UserError
 
 DEFAULT_CACHE = Path("cache")
 DEFAULT_OUT = Path("runs/reference")
+STUDY_NAMES = ("tbptt", "objective")  # lstmlab.study.STUDIES, without importing NumPy for --help
 
 
 def _one_line(text: str) -> str:
@@ -100,6 +101,10 @@ def _add_task_flags(parser):
     group.add_argument("--samples", type=_samples, default=(d.n_train, d.n_val, d.n_test), metavar="TRAIN,VAL,TEST",
                        help="split sizes (64000,16000,16000)")
     group.add_argument("--threshold", type=_finite_float, default=d.threshold, help="label is sum > threshold (%(default)s)")
+    group.add_argument("--target", choices=TARGETS, default=d.target,
+                       help="final: one answer per sequence, on its last step; per-step: the running sum at every step (%(default)s)")
+    group.add_argument("--objective", choices=OBJECTIVES, default=d.objective,
+                       help="classification: 0/1 label, cross-entropy; regression: the sum itself, squared error (%(default)s)")
     group.add_argument("--seed", type=_non_negative_int, default=d.seed, help="seed for data, initialisation and shuffling (%(default)s)")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
@@ -108,7 +113,7 @@ def _add_task_flags(parser):
 def _task_config(args) -> TaskConfig:
     n_train, n_val, n_test = args.samples
     return TaskConfig(seq_len=args.seq_len, threshold=args.threshold, n_train=n_train, n_val=n_val, n_test=n_test,
-                      seed=args.seed)
+                      seed=args.seed, target=args.target, objective=args.objective)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--batch-size", type=_positive_int, default=t.batch_size, help="(%(default)s)")
     group.add_argument("--lr", type=_learning_rate, default=t.learning_rate, help="Adam learning rate (%(default)s)")
     group.add_argument("--tbptt", type=_non_negative_int, default=t.tbptt, metavar="K",
-                       help="truncated BPTT: backpropagate through the last chunk of K steps only; 0: full (%(default)s)")
+                       help="truncated BPTT: chunks of K steps, state carried with its gradient stopped, an update "
+                            "after every chunk with a loss; 0: full (%(default)s)")
     group.add_argument("--checkpoint-every", type=_non_negative_int, default=t.checkpoint_steps, metavar="STEPS",
                        help="checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only (%(default)s)")
     group = run.add_argument_group("run directory")
@@ -149,6 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
                           help=".npy of shape (n, T) or (n, T, 1), or .csv with one sequence per row")
     evaluate.add_argument("--labels", type=Path, metavar="FILE", help="0/1 labels (.npy or .csv); default: from the task")
     evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv", help="write per-row probabilities here")
+
+    study = commands.add_parser("study", help="answer a question with a grid of runs over seeds: tbptt or objective",
+                                description="tbptt: truncated BPTT's accuracy, time and memory against the chunk "
+                                            "length; objective: classification against regression. Writes study.json, "
+                                            "figures and report.md to --out; a rerun reuses the finished runs.")
+    study.add_argument("name", choices=sorted(STUDY_NAMES), metavar="NAME", help="tbptt or objective")
+    study.add_argument("--seeds", type=_positive_int, default=5, help="seeds 0..N-1 per setting (%(default)s)")
+    study.add_argument("--quick", action="store_true", help="a small version (short sequences, few samples) for tests")
+    study.add_argument("--out", type=Path, default=None, help="study directory (runs/study-NAME)")
+    study.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
+    study.add_argument("--force", action="store_true", help="discard the runs --out holds and start over")
+    study.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     bench = commands.add_parser("bench", help="time lstmlab's training against Keras, TensorFlow and PyTorch",
                                 description="Interleaved, side-by-side training throughput; writes DIR/bench.json.")
@@ -218,7 +236,18 @@ def cmd_evaluate(args) -> None:
         print(f"wrote {args.predictions}")
 
 
-COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "bench": cmd_bench}
+def cmd_study(args) -> None:
+    out = args.out or Path(f"runs/study-{args.name}")
+    _check_writable_dir(out, "--out")
+    _check_writable_dir(args.cache_dir, "--cache-dir")
+    from lstmlab.study import run_study
+
+    study = run_study(args.name, out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
+                      verbose=not args.quiet)
+    print(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}")
+
+
+COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "study": cmd_study, "bench": cmd_bench}
 
 
 def _check_writable_dir(path: Path, flag: str) -> None:

@@ -15,9 +15,19 @@ class ConfigError(UserError, ValueError):
     """A configuration value a user gave is invalid; the message says which and how to fix it."""
 
 
+TARGETS = ("final", "per-step")
+OBJECTIVES = ("classification", "regression")
+
+
 @dataclass(frozen=True)
 class TaskConfig:
-    """The integration task: label 1 when the sum of `seq_len` N(0, 1) numbers exceeds `threshold`."""
+    """The integration task: label 1 when the sum of `seq_len` N(0, 1) numbers exceeds `threshold`.
+
+    `target` "final" asks about the whole sequence, on its last step; "per-step" asks at every step
+    t about the running sum up to t. `objective` "classification" trains on the 0/1 label with
+    binary cross-entropy; "regression" trains on the sum itself with mean squared error, and its
+    prediction is thresholded at `threshold` to score accuracy.
+    """
 
     seq_len: int = 25
     threshold: float = 1.0
@@ -25,6 +35,8 @@ class TaskConfig:
     n_val: int = 16_000
     n_test: int = 16_000
     seed: int = 0
+    target: str = "final"
+    objective: str = "classification"
 
     def __post_init__(self):
         _positive_int("seq_len", self.seq_len, "--seq-len")
@@ -32,6 +44,8 @@ class TaskConfig:
             _positive_int(name, getattr(self, name), "--samples TRAIN,VAL,TEST")
         _finite("threshold", self.threshold, "--threshold")
         _non_negative_int("seed", self.seed, "--seed")
+        _one_of("target", self.target, TARGETS, "--target")
+        _one_of("objective", self.objective, OBJECTIVES, "--objective")
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Adam on binary cross-entropy, a fresh seeded shuffle every epoch."""
+    """Adam on the task's loss, a fresh seeded shuffle every epoch."""
 
     epochs: int = 3
     batch_size: int = 32
@@ -63,7 +77,8 @@ class TrainConfig:
     eval_batch_size: int = 1024
     # Save a checkpoint every this many steps (and at every epoch end); 0: at epoch ends only.
     checkpoint_steps: int = 1000
-    # Truncated BPTT: backpropagate through the last chunk of this many steps only; 0: full BPTT.
+    # Truncated BPTT: process sequences in chunks of this many steps, the state carried between
+    # chunks with its gradient stopped, an update after every chunk with a loss; 0: full BPTT.
     tbptt: int = 0
 
     def __post_init__(self):
@@ -139,3 +154,8 @@ def _non_negative_int(name, value, flag):
 def _finite(name, value, flag):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value!r}: fix {flag}")
+
+
+def _one_of(name, value, choices, flag):
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}: fix {flag}")

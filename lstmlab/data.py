@@ -38,7 +38,8 @@ def entry_path(config: TaskConfig, cache_dir: Path) -> Path:
     """Where the entry for `config` lives: the name shows the main fields, the hash makes it unique."""
     key = json.dumps({"format": FORMAT_VERSION, **dataclasses.asdict(config)}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return Path(cache_dir) / f"integration-T{config.seq_len}-seed{config.seed}-{digest}"
+    variant = f"{config.target}-{config.objective}"
+    return Path(cache_dir) / f"integration-T{config.seq_len}-{variant}-seed{config.seed}-{digest}"
 
 
 def load_or_create(config: TaskConfig, cache_dir: Path, rebuild: bool = True, log=print) -> tuple[Splits, Path]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmlab.config import ModelConfig, TrainConfig
+from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
 from lstmlab.errors import UserError
 from lstmlab.files import write_atomic
 from lstmlab.task import labels as task_labels
@@ -25,6 +25,8 @@ def read_sequences(path: Path) -> np.ndarray:
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InputFileError(f"{path}: holds no sequences (shape {array.shape})")
     _check_numeric_finite(path, array)
+    if np.abs(array).max() > np.finfo(np.float32).max:
+        raise InputFileError(f"{path}: values beyond the float32 range (about 3.4e38); rescale or remove them")
     return array.astype(np.float32)
 
 
@@ -56,26 +58,30 @@ def model_names(run_dir: Path) -> list[str]:
 
 
 def load_trained(run_dir: Path, name: str):
-    """(model, TrainConfig) of model `name` in `run_dir`, with its trained weights."""
+    """(Trainer, TaskConfig) of model `name` in `run_dir`, with its trained weights."""
     from lstmlab.model import build_model
+    from lstmlab.train import Trainer
 
     directory = Path(run_dir) / "models" / name
     try:
         saved = json.loads((directory / "config.json").read_text())
-        model = build_model(ModelConfig(**saved["model"]), seed=0)
+        task = TaskConfig(**saved["task"])
+        model = build_model(ModelConfig(**saved["model"]), seed=0, task=task)
         model.load_weights(directory / "model.weights.h5")
+        trainer = Trainer(model, TrainConfig(**saved["train"]), task)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise UserError(f"cannot load model {name} from {directory} ({err}): rerun `lstmlab run` with --force") from None
-    return model, TrainConfig(**saved["train"])
+    return trainer, task
 
 
 def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predictions: Path | None = None) -> dict:
     """Accuracy of every model in `run_dir` on `data`; labels from the task unless a file is given.
 
-    Returns {"n", "seq_len", "accuracy": {model name: accuracy}}; writes per-row probabilities
-    (one column per model) to `predictions` when given.
+    Returns {"n", "seq_len", "accuracy": {model name: accuracy}}; writes each row's final-step
+    prediction (one column per model: a probability, or the predicted sum of a regression run) to
+    `predictions` when given.
     """
-    from lstmlab.train import Trainer, metrics
+    from lstmlab.objective import accuracy as score_accuracy
 
     names = model_names(run_dir)
     x = read_sequences(Path(data))
@@ -85,15 +91,17 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
         from lstmlab.experiment import saved_config
 
         y = task_labels(x, saved_config(run_dir).task.threshold)
-    probabilities, accuracy = {}, {}
+    final, accuracy = {}, {}
     for name in names:
-        model, train_config = load_trained(run_dir, name)
-        probabilities[name] = Trainer(model, train_config).predict(x)
-        accuracy[name] = metrics(probabilities[name], y).accuracy
+        trainer, task = load_trained(run_dir, name)
+        outputs = trainer.predict(x)  # (n,), or (n, T) for per-step targets
+        final[name] = outputs[:, -1] if outputs.ndim == 2 else outputs
+        accuracy[name] = score_accuracy(task, outputs, y)
     if predictions is not None:
-        rows = ["index,label," + ",".join(f"p_{name}" for name in names)]
+        column = "sum" if task.objective == "regression" else "p"
+        rows = ["index,label," + ",".join(f"{column}_{name}" for name in names)]
         for i in range(len(x)):
-            rows.append(f"{i},{int(y[i])}," + ",".join(f"{probabilities[n][i]:.6f}" for n in names))
+            rows.append(f"{i},{int(y[i])}," + ",".join(f"{final[n][i]:.6f}" for n in names))
         write_atomic(Path(predictions), "\n".join(rows) + "\n")
     return {"n": len(x), "seq_len": x.shape[1], "accuracy": accuracy}
 

@@ -136,8 +136,8 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     # What the model is; also the checkpoint's fingerprint, so a checkpoint never resumes another setup.
     description = {"model": asdict(model_config), "task": asdict(config.task), "train": asdict(config.train)}
     checkpoint = Checkpoint(directory / "checkpoint.npz", description, config.train.checkpoint_steps)
-    model = build_model(model_config, seed=config.train.seed)
-    trainer = Trainer(model, config.train)
+    model = build_model(model_config, seed=config.train.seed, task=config.task)
+    trainer = Trainer(model, config.train, config.task)
     try:
         fitted = fit(trainer, data["train"], data["val"], verbose=verbose, checkpoint=checkpoint)
     except NonFiniteLossError as err:

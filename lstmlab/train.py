@@ -1,4 +1,4 @@
-"""Training and evaluation of one model: Adam on binary cross-entropy, knowing nothing of the CLI.
+"""Training and evaluation of one model: Adam on the task's loss, knowing nothing of the CLI.
 
 On the JAX backend a whole chunk of `steps_per_call` train steps runs inside one compiled call (a
 `lax.scan` over batches), so Python and dispatch cost is paid once per chunk, not once per step.
@@ -12,22 +12,14 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
-from keras import ops
 
 from lstmlab.batches import epoch_permutation, stack_batches
 from lstmlab.checkpoint import Checkpoint, EpochRecord, Progress
-from lstmlab.config import TrainConfig
+from lstmlab.config import TaskConfig, TrainConfig
 from lstmlab.errors import NonFiniteLossError
 from lstmlab.faults import fault_point
-
-EPSILON = 1e-7  # probabilities are clipped to [EPSILON, 1 - EPSILON] in the loss, as Keras does
-
-
-def weighted_bce(y, p, w):
-    """Mean binary cross-entropy of probabilities p (B,) against labels y (B,), weights w (B,)."""
-    per_sample = ops.binary_crossentropy(y, p)  # (B,), clipped like keras.losses
-    return ops.sum(per_sample * w) / ops.maximum(ops.sum(w), 1.0)
-
+from lstmlab.objective import Metrics, score, weighted_loss
+from lstmlab.tbptt import ChunkPlan
 
 def enable_compilation_cache(directory) -> None:
     """Keep compiled XLA programs in `directory`, so a rerun skips compiling (JAX backend only)."""
@@ -40,49 +32,45 @@ def enable_compilation_cache(directory) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-@dataclass
-class Metrics:
-    loss: float
-    accuracy: float
-
-
-def metrics(probabilities: np.ndarray, labels: np.ndarray) -> Metrics:
-    """Binary cross-entropy and accuracy (threshold 0.5) in float64."""
-    p = np.clip(probabilities.astype(np.float64), EPSILON, 1 - EPSILON)
-    y = labels.astype(np.float64)
-    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    return Metrics(float(loss), float(np.mean((p > 0.5) == (y > 0.5))))
-
-
 class Trainer:
-    """Holds one model and its optimizer; `train_steps` runs a stack of batches, `predict` scores."""
+    """Holds one model and its optimizer; `train_steps` runs a stack of batches, `predict` scores.
 
-    def __init__(self, model: keras.Model, config: TrainConfig):
+    Each batch is one update, or with truncated BPTT one update per chunk that has a loss (see
+    `tbptt.ChunkPlan`).
+    """
+
+    def __init__(self, model: keras.Model, config: TrainConfig, task: TaskConfig = TaskConfig()):
         self.model = model
         self.config = config
+        self.task = task
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(model.trainable_variables)
+        self.plan = ChunkPlan.create(task.seq_len, config.tbptt, per_step=task.target == "per-step")
         backend = keras.backend.backend()
-        truncate = config.tbptt or None
         if backend == "jax":
-            self._impl = _JaxSteps(model, self.optimizer, truncate)
+            self._impl = _JaxSteps(model, self.optimizer, task, self.plan)
         elif backend == "tensorflow":
-            self._impl = _TensorFlowSteps(model, self.optimizer, truncate)
+            self._impl = _TensorFlowSteps(model, self.optimizer, task, self.plan)
         else:
             raise RuntimeError(f"lstmlab trains on the jax or tensorflow backend, not {backend!r}: set KERAS_BACKEND")
 
     def train_steps(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
-        """Batches xs (S, B, T, 1), ys (S, B), ws (S, B) -> the S per-step losses, parameters updated."""
+        """Batches xs (S, B, T, 1), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated."""
         return np.asarray(self._impl.train_steps(xs, ys, ws))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """(n, T) sequences -> (n,) probabilities, in fixed-size batches (one compilation)."""
-        xs, _, ws = stack_batches(x, np.zeros(len(x), np.float32), self.config.eval_batch_size)
-        batch_probs = [np.asarray(self._impl.predict(xb)) for xb in xs]
-        return np.concatenate(batch_probs)[: len(x)]
+        """(n, T) sequences -> (n,) or (n, T) predictions, in fixed-size batches (one compilation)."""
+        xs, _, _ = stack_batches(x, np.zeros(len(x), np.float32), self.config.eval_batch_size)
+        batch_predictions = [np.asarray(self._impl.predict(xb)) for xb in xs]
+        return np.concatenate(batch_predictions)[: len(x)]
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> Metrics:
-        return metrics(self.predict(x), y)
+        return score(self.task, self.predict(x), y)
+
+    def step_memory_bytes(self) -> int | None:
+        """Working memory XLA allocates for one train step (activations kept for the backward pass,
+        gradients, temporaries), beyond its inputs and outputs; None off the JAX backend."""
+        return self._impl.step_memory_bytes(self.config.batch_size)
 
     def sync_to_model(self):
         """Write the trained values back into the Keras model's variables (for saving)."""
@@ -105,28 +93,59 @@ class Trainer:
 class _JaxSteps:
     """The JAX path: state as arrays, a jit-compiled scan of stateless train steps."""
 
-    def __init__(self, model, optimizer, truncate):
+    def __init__(self, model, optimizer, task: TaskConfig, plan: ChunkPlan):
         import jax
 
         self.model = model
         self.optimizer = optimizer
+        self.task = task
         self.load_from_model()
 
-        def loss_fn(trainable, non_trainable, x, y, w):
-            p, non_trainable = model.stateless_call(trainable, non_trainable, x, truncate=truncate)
-            return weighted_bce(y, p, w), non_trainable
+        def chunk_loss(trainable, non_trainable, x, y, w, rnn_state):
+            (p, rnn_state), non_trainable = model.stateless_call(
+                trainable, non_trainable, x, initial_state=rnn_state, return_state=True)
+            return weighted_loss(task, y, p, w), (non_trainable, rnn_state)
 
-        grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+        # Differentiates with respect to the parameters only: the incoming state is a constant,
+        # which is what stops the gradient between chunks.
+        grad_fn = jax.value_and_grad(chunk_loss, has_aux=True)
+
+        def update(carry, chunk):
+            """One TBPTT update: carry (trainable, non_trainable, opt_vars, rnn_state), chunk (x, y, w)."""
+            trainable, non_trainable, opt_vars, rnn_state = carry
+            rnn_state = jax.lax.stop_gradient(rnn_state)  # for any outer differentiation (the tests) too
+            (loss, (non_trainable, rnn_state)), grads = grad_fn(trainable, non_trainable, *chunk, rnn_state)
+            trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
+            return (trainable, non_trainable, opt_vars, rnn_state), loss
 
         def train_step(state, batch):
             trainable, non_trainable, opt_vars = state
-            (loss, non_trainable), grads = grad_fn(trainable, non_trainable, *batch)
-            trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
-            return (trainable, non_trainable, opt_vars), loss
+            x, y, w = batch  # (B, T, 1), (B,) or (B, T), (B,)
+            zeros = jax.numpy.zeros((x.shape[0], model.units), x.dtype)
+            rnn_state = [[zeros, zeros] for _ in model.rnns]
+            if plan.forward_only:  # final-step target: the chunks without a loss, forward only
+                (_, rnn_state), non_trainable = model.stateless_call(
+                    trainable, non_trainable, x[:, : plan.forward_only], initial_state=rnn_state, return_state=True)
+            carry = (trainable, non_trainable, opt_vars, rnn_state)
+            if not plan.per_step:
+                carry, loss = update(carry, (x[:, plan.forward_only:], y, w))
+                return carry[:3], loss
+            # Per-step targets: the whole chunks as one scan (B, n*k) -> (n, B, k), then the remainder.
+            n, k = plan.seq_len // plan.chunk, plan.chunk
+            xs = jax.numpy.swapaxes(x[:, : n * k].reshape(x.shape[0], n, k, 1), 0, 1)  # (n, B, k, 1)
+            ys = jax.numpy.swapaxes(y[:, : n * k].reshape(y.shape[0], n, k), 0, 1)  # (n, B, k)
+            carry, losses = jax.lax.scan(lambda c, chunk: update(c, (*chunk, w)), carry, (xs, ys))
+            total = losses.sum() * k
+            if n * k < plan.seq_len:
+                carry, loss = update(carry, (x[:, n * k:], y[:, n * k:], w))
+                total += loss * (plan.seq_len - n * k)
+            return carry[:3], total / plan.seq_len  # the mean per-step loss over the batch
 
+        self._train_step = train_step
         # The state's buffers are donated: each call updates the parameters in place.
         self._train_chunk = jax.jit(lambda state, batches: jax.lax.scan(train_step, state, batches), donate_argnums=0)
         self._predict = jax.jit(lambda trainable, non_trainable, x: model.stateless_call(trainable, non_trainable, x)[0])
+        self._plan = plan
 
     def train_steps(self, xs, ys, ws):
         self.state, losses = self._train_chunk(self.state, (xs, ys, ws))
@@ -134,6 +153,15 @@ class _JaxSteps:
 
     def predict(self, x):
         return self._predict(self.state[0], self.state[1], x)
+
+    def step_memory_bytes(self, batch_size: int) -> int:
+        import jax
+
+        b, t = batch_size, self._plan.seq_len
+        shapes = ((b, t, 1), (b, t) if self._plan.per_step else (b,), (b,))  # x, y, w of one batch
+        batch = tuple(jax.ShapeDtypeStruct(shape, "float32") for shape in shapes)
+        compiled = jax.jit(self._train_step).lower(self.state, batch).compile()
+        return int(compiled.memory_analysis().temp_size_in_bytes)
 
     def state_arrays(self):
         trainable, non_trainable, opt_vars = self.state
@@ -159,9 +187,13 @@ class _JaxSteps:
 
 
 class _TensorFlowSteps:
-    """The TensorFlow path: one `tf.function` per step, variables updated in place."""
+    """The TensorFlow path: one `tf.function` per batch, variables updated in place.
 
-    def __init__(self, model, optimizer, truncate):
+    The chunks are a Python loop, unrolled into the graph: fine for the optional backend, though a
+    long sequence cut into many chunks compiles slowly.
+    """
+
+    def __init__(self, model, optimizer, task: TaskConfig, plan: ChunkPlan):
         import tensorflow as tf
 
         self.model = model
@@ -169,11 +201,20 @@ class _TensorFlowSteps:
 
         @tf.function
         def train_step(x, y, w):
-            with tf.GradientTape() as tape:
-                loss = weighted_bce(y, model(x, truncate=truncate), w)
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply(grads, model.trainable_variables)
-            return loss
+            rnn_state = None
+            if plan.forward_only:  # final-step target: the chunks without a loss, forward only
+                _, rnn_state = model(x[:, : plan.forward_only], return_state=True)
+            spans = plan.spans if plan.per_step else [(plan.forward_only, plan.seq_len)]
+            total = 0.0
+            for start, stop in spans:
+                with tf.GradientTape() as tape:
+                    p, new_state = model(x[:, start:stop], initial_state=rnn_state, return_state=True)
+                    loss = weighted_loss(task, y[:, start:stop] if plan.per_step else y, p, w)
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply(grads, model.trainable_variables)
+                rnn_state = [[tf.stop_gradient(s) for s in layer] for layer in new_state]
+                total += loss * (stop - start)
+            return total / (spans[-1][1] - spans[0][0])
 
         self._train_step = train_step
         self._predict = tf.function(lambda x: model(x))
@@ -183,6 +224,9 @@ class _TensorFlowSteps:
 
     def predict(self, x):
         return self._predict(x)
+
+    def step_memory_bytes(self, batch_size):
+        return None  # TensorFlow reports no per-program memory figure
 
     def sync_to_model(self):
         pass  # the variables were updated in place
@@ -219,12 +263,15 @@ def chunk_bounds(first: int, steps: int, per_call: int, every: int):
         first = stop
 
 
-def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoint | None = None) -> FitResult:
+def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoint | None = None,
+        observe=None) -> FitResult:
     """Train for `config.epochs`; record train loss and validation metrics before and after each epoch.
 
     Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed.
     With a `checkpoint`, training continues from it when one exists, and the state is saved every
     `checkpoint.every_steps` steps and at every epoch end; the result equals an uninterrupted run.
+    `observe(epoch, step)`, if given, is called after every compiled call (every `steps_per_call`
+    steps), e.g. to record a learning curve; its time counts in the epoch's time.
     """
     config = trainer.config
     x_train, y_train = train
@@ -253,6 +300,8 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
             progress.step_losses += losses.tolist()
             progress.step = stop
             bar.update(stop, [("loss", float(np.mean(progress.step_losses)))])  # the epoch's mean so far
+            if observe:
+                observe(epoch, stop)
             if every and stop % every == 0 and stop < len(xs):
                 checkpoint.save(trainer.get_state(), progress)
         seconds = time.perf_counter() - t0

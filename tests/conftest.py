@@ -17,6 +17,14 @@ def lstmlab_cli(*args, cwd=None, env=None, timeout=600):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compilation_cache(tmp_path_factory):
+    """One XLA compilation cache for the session: tests that build the same program compile it once."""
+    from lstmlab.train import enable_compilation_cache
+
+    enable_compilation_cache(tmp_path_factory.mktemp("xla"))
+
+
 @pytest.fixture
 def cli():
     return lstmlab_cli

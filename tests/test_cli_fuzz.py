@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lstmlab.cli import main
 
 FLAGS = ["--seq-len", "--samples", "--threshold", "--seed", "--layers", "--units", "--epochs", "--batch-size", "--lr",
-         "--checkpoint-every", "--bogus", "-x"]
+         "--checkpoint-every", "--tbptt", "--target", "--objective", "--bogus", "-x"]
 VALUES = st.one_of(
     st.integers(-10**6, 10**12).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),

@@ -21,6 +21,7 @@ def test_reads_npy_in_both_shapes_and_csv(tmp_path):
     ("x.npy", np.zeros((0, 5)), "no sequences"),
     ("x.npy", np.zeros((2, 3, 2)), "expected shape"),
     ("x.npy", np.array([[1.0, np.nan]]), "NaN or infinite"),
+    ("x.npy", np.array([[1.0, 1e300]]), "float32 range"),
     ("x.npy", np.array([["a", "b"]]), "real numbers"),
     ("x.csv", "1,2\n3,x\n", "line 2"),
     ("x.csv", "1,2\n3\n", "different lengths"),

@@ -1,7 +1,7 @@
 import numpy as np
 from keras import ops
 
-from lstmlab.config import ModelConfig
+from lstmlab.config import ModelConfig, TaskConfig
 from lstmlab.model import IntegrationModel, build_model
 
 
@@ -31,39 +31,23 @@ def test_get_config_round_trips():
     assert (clone.num_layers, clone.units, len(clone.rnns)) == (3, 4, 3)
 
 
-def _grads(model, x, y, truncate):
-    import jax
-
-    trainable = [v.value for v in model.trainable_variables]
-
-    def loss(trainable, x):
-        p, _ = model.stateless_call(trainable, [], x, truncate=truncate)
-        return ops.mean((p - y) ** 2)
-
-    return jax.grad(loss, argnums=(0, 1))(trainable, x)
-
-
-def test_tbptt_with_k_at_least_the_length_is_exactly_full_bptt():
-    model = build_model(ModelConfig(2, 6), seed=1)
+def test_state_carried_between_chunks_equals_one_pass():
+    model = build_model(ModelConfig(2, 6), seed=1, task=TaskConfig(target="per-step"))
     x = np.random.default_rng(0).standard_normal((4, 12, 1)).astype(np.float32)
-    y = np.ones(4, np.float32)
-    full_w, full_x = _grads(model, x, y, None)
-    for k in (12, 50):
-        w, gx = _grads(model, x, y, k)
-        for a, b in zip(w, full_w):
-            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-        np.testing.assert_array_equal(np.asarray(gx), np.asarray(full_x))
+    whole, whole_state = model(x, return_state=True)
+    first, state = model(x[:, :5], return_state=True)
+    second, last_state = model(x[:, 5:], initial_state=state, return_state=True)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole, atol=1e-6)
+    for a, b in zip(np.ravel(last_state), np.ravel(whole_state)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
 
 
-def test_tbptt_stops_the_gradient_before_the_last_chunk():
-    model = build_model(ModelConfig(2, 6), seed=1)
-    x = np.random.default_rng(0).standard_normal((4, 12, 1)).astype(np.float32)
-    y = np.ones(4, np.float32)
-    for k, last_chunk in ((5, 10), (4, 8), (1, 11)):  # chunks from the start: the last one begins there
-        w, gx = _grads(model, x, y, k)
-        gx = np.asarray(gx)
-        assert not gx[:, :last_chunk].any(), k
-        assert np.abs(gx[:, last_chunk:]).min() > 0, k
-        assert all(np.abs(np.asarray(g)).max() > 0 for g in w)
-    same_forward = ops.convert_to_numpy(model(x, truncate=5)), ops.convert_to_numpy(model(x))
-    np.testing.assert_array_equal(*same_forward)
+def test_read_out_follows_the_task_variant():
+    x = np.random.default_rng(0).standard_normal((3, 7, 1)).astype(np.float32) * 5
+    per_step = ops.convert_to_numpy(build_model(ModelConfig(1, 4), 0, TaskConfig(target="per-step"))(x))
+    assert per_step.shape == (3, 7) and np.all((per_step > 0) & (per_step < 1))
+    regression = build_model(ModelConfig(1, 4), 0, TaskConfig(objective="regression"))
+    assert regression.readout.activation.__name__ == "linear"
+    assert ops.convert_to_numpy(regression(x)).shape == (3,)
+    clone = IntegrationModel.from_config(regression.get_config())
+    assert (clone.per_step, clone.activation) == (False, None)

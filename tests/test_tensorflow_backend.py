@@ -33,3 +33,15 @@ def test_lstmlab_run_trains_on_tensorflow(cli, tmp_path):
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     assert results["environment"]["backend"] == "tensorflow"
     assert results["models"][0]["test_accuracy"] > 0.8
+
+
+def test_truncated_bptt_on_per_step_regression_trains_on_tensorflow(cli, tmp_path):
+    result = cli("run", "--samples", "1600,320,320", "--epochs", "2", "--layers", "1", "--seq-len", "12",
+                 "--target", "per-step", "--objective", "regression", "--tbptt", "5", "--out", "r", "--quiet",
+                 cwd=tmp_path, env=TF)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    model = json.loads((tmp_path / "r" / "results.json").read_text())["models"][0]
+    assert model["history"][-1]["val_loss"] < 0.5 * model["history"][0]["val_loss"]  # squared error on the sums
+    assert model["test_accuracy"] > 0.7

@@ -6,7 +6,8 @@ from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
 from lstmlab.model import build_model
 from lstmlab.task import generate
 from lstmlab.errors import NonFiniteLossError
-from lstmlab.train import Trainer, fit, metrics
+from lstmlab.objective import score
+from lstmlab.train import Trainer, fit
 
 DATA = generate(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2))
 
@@ -16,10 +17,23 @@ def _trainer(**overrides):
     return Trainer(build_model(ModelConfig(1, 8), seed=0), config)
 
 
-def test_metrics_are_cross_entropy_and_accuracy():
-    m = metrics(np.array([0.9, 0.2, 0.6]), np.array([1.0, 0.0, 0.0]))
-    assert m.accuracy == pytest.approx(2 / 3)
-    assert m.loss == pytest.approx(-(np.log(0.9) + np.log(0.8) + np.log(0.4)) / 3)
+def test_learning_curve_observer_sees_every_compiled_call():
+    seen = []
+    fit(_trainer(epochs=2, steps_per_call=7), DATA["train"], DATA["val"], verbose=False,
+        observe=lambda epoch, step: seen.append((epoch, step)))
+    assert seen == [(1, 7), (1, 14), (1, 20), (2, 7), (2, 14), (2, 20)]  # 640 / 32 = 20 steps per epoch
+
+
+@pytest.mark.parametrize("target,objective", [("per-step", "classification"), ("final", "regression"),
+                                              ("per-step", "regression")])
+def test_every_task_variant_learns(target, objective):
+    task = TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2, target=target, objective=objective)
+    data = generate(task)
+    train = TrainConfig(epochs=3, learning_rate=0.01, tbptt=4)  # a high rate: 60 steps must show learning
+    trainer = Trainer(build_model(ModelConfig(1, 8), seed=0, task=task), train, task)
+    result = fit(trainer, data["train"], data["val"], verbose=False)
+    assert result.history[-1].val_loss < result.history[0].val_loss * 0.7
+    assert trainer.evaluate(*data["test"]).accuracy > 0.75
 
 
 def test_padding_rows_do_not_change_the_loss():

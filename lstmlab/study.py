@@ -1,0 +1,120 @@
+"""Studies: a grid of single-model training runs over seeds, resumable, summarised as mean ± std.
+
+A study module (`study_tbptt`, `study_objective`) says which runs to make (`plan`), what to measure
+in each (`measure`), and how to summarise, draw and report them. This file runs the grid:
+
+    DIR/study.json   {"study", "complete", "seeds", "quick", "runs": [...], "summary": ..., ...};
+                     each run holds its group (the settings the study varies), seed, full
+                     RunConfig, metrics and wall time. Rewritten after every run.
+    DIR/*.png        the study's figures
+    DIR/report.md    tables of mean ± standard deviation over seeds, and the figures
+
+Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged, so an
+interrupted study continues where it stopped; --force starts over.
+"""
+
+import importlib
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lstmlab.config import RunConfig
+from lstmlab.errors import UserError
+from lstmlab.files import write_atomic
+
+STUDIES = {"tbptt": "lstmlab.study_tbptt", "objective": "lstmlab.study_objective"}
+STUDY_FILE = "study.json"
+
+
+def train_one(config: RunConfig, cache_dir: Path, observe=None):
+    """Train the first model of `config` on its cached data: (trainer, data, FitResult)."""
+    from lstmlab.data import load_or_create
+    from lstmlab.model import build_model
+    from lstmlab.train import Trainer, fit
+
+    data, _ = load_or_create(config.task, cache_dir)
+    model = build_model(config.models[0], seed=config.train.seed, task=config.task)
+    trainer = Trainer(model, config.train, config.task)
+    fitted = fit(trainer, data["train"], data["val"], verbose=False,
+                 observe=(lambda epoch, step: observe(trainer, data, epoch, step)) if observe else None)
+    return trainer, data, fitted
+
+
+def run_study(name: str, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False, force: bool = False,
+              verbose: bool = True) -> dict:
+    """Run study `name` (a key of STUDIES) into `out`; returns what study.json holds."""
+    import keras
+
+    from lstmlab.train import enable_compilation_cache
+
+    study = importlib.import_module(STUDIES[name])
+    out = Path(out)
+    say = (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
+    planned = study.plan(seeds, quick)
+    finished = {} if force else _finished_runs(out, name)
+    out.mkdir(parents=True, exist_ok=True)
+    enable_compilation_cache(Path(cache_dir) / "xla")
+    record = {"study": name, "complete": False, "seeds": seeds, "quick": quick, "runs": [],
+              "environment": {"backend": keras.backend.backend(), "keras": keras.__version__,
+                              "python": platform.python_version(), "machine": platform.machine()}}
+    for i, (group, config) in enumerate(planned, start=1):
+        key = json.dumps(config.to_dict(), sort_keys=True)
+        label = ", ".join(f"{k} {v}" for k, v in group.items())
+        if key in finished:
+            run = finished[key]
+            say(f"[{i}/{len(planned)}] {label}, seed {config.train.seed}: reused from {out / STUDY_FILE}")
+        else:
+            started = time.perf_counter()
+            metrics = study.measure(config, Path(cache_dir))
+            run = {"group": group, "seed": config.train.seed, "config": config.to_dict(), "metrics": metrics,
+                   "seconds": time.perf_counter() - started}
+            say(f"[{i}/{len(planned)}] {label}, seed {config.train.seed}: {study.headline(metrics)} "
+                f"({run['seconds']:.1f} s)")
+        record["runs"].append(run)
+        write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")  # progress survives a crash
+    record["summary"] = study.summarise(record["runs"])
+    record["seconds"] = sum(run["seconds"] for run in record["runs"])
+    record["complete"] = True
+    figures = study.draw(record, out)
+    write_atomic(out / "report.md", study.render(record, figures))
+    write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")
+    say(f"wrote {out / STUDY_FILE}, {out / 'report.md'} and {', '.join(str(out / f) for f in figures)}")
+    return record
+
+
+def _finished_runs(out: Path, name: str) -> dict:
+    """Runs already in `out`'s study.json, by configuration; refuses another study's directory."""
+    path = Path(out) / STUDY_FILE
+    if not path.exists():
+        return {}
+    try:
+        previous = json.loads(path.read_text())
+        runs = {json.dumps(RunConfig.from_dict(r["config"]).to_dict(), sort_keys=True): r for r in previous["runs"]}
+    except (ValueError, KeyError, TypeError) as err:
+        raise UserError(f"{path} is damaged ({err}): rerun with --force to start the study over") from None
+    if previous.get("study") != name:
+        raise UserError(f"{out} holds the {previous.get('study')!r} study: choose another --out, or pass --force")
+    return runs
+
+
+def groups(runs: list[dict], fields: tuple[str, ...]) -> dict[tuple, list[dict]]:
+    """Runs grouped by the values of `fields` in their group, in first-seen order."""
+    grouped: dict[tuple, list[dict]] = {}
+    for run in runs:
+        grouped.setdefault(tuple(run["group"][f] for f in fields), []).append(run)
+    return grouped
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof 1; 0 for a single value)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def pm(values, digits: int = 4) -> str:
+    """'mean ± std' of `values` for a report table."""
+    mean, std = mean_std(values)
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"

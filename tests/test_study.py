@@ -1,0 +1,85 @@
+"""The study driver: resuming, refusing, summarising. A stub study stands in for training."""
+
+import json
+import sys
+import types
+
+import pytest
+
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.errors import UserError
+from lstmlab.study import groups, mean_std, pm, run_study
+
+
+@pytest.fixture
+def stub_study(monkeypatch):
+    """A study of 2 settings x seeds whose 'measurement' is counted instead of trained."""
+    calls = []
+    module = types.ModuleType("stub_study")
+    module.plan = lambda seeds, quick: [({"setting": s}, RunConfig(task=TaskConfig(seed=seed, seq_len=5 + s), layers=(1,),
+                                                                        train=TrainConfig(seed=seed)))
+                                        for s in (1, 2) for seed in range(seeds)]
+    module.measure = lambda config, cache_dir: calls.append(config) or {"score": config.task.seq_len + config.task.seed}
+    module.headline = lambda metrics: f"score {metrics['score']}"
+    module.summarise = lambda runs: [{"setting": key[0], "score": mean_std([r["metrics"]["score"] for r in members])}
+                                     for key, members in groups(runs, ("setting",)).items()]
+    module.draw = lambda study, out: []
+    module.render = lambda study, figures: f"{len(study['runs'])} runs\n"
+    monkeypatch.setitem(sys.modules, "stub_study", module)
+    monkeypatch.setitem(__import__("lstmlab.study").study.STUDIES, "stub", "stub_study")
+    return calls
+
+
+def test_a_study_records_every_run_and_summarises(stub_study, tmp_path):
+    study = run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)
+    saved = json.loads((tmp_path / "s" / "study.json").read_text())
+    assert saved == json.loads(json.dumps(study)) and saved["complete"]
+    assert [(r["group"]["setting"], r["seed"]) for r in saved["runs"]] == [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
+    assert RunConfig.from_dict(saved["runs"][4]["config"]).task.seed == 1
+    assert saved["summary"][0]["score"] == [7.0, 1.0]  # 6, 7, 8
+    assert (tmp_path / "s" / "report.md").read_text() == "6 runs\n"
+
+
+def test_a_rerun_reuses_finished_runs_and_force_starts_over(stub_study, tmp_path):
+    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+    assert len(stub_study) == 4
+    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)  # only seed 2 is new
+    assert len(stub_study) == 6
+    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=3, force=True, verbose=False)
+    assert len(stub_study) == 12
+
+
+def test_an_interrupted_study_keeps_its_finished_runs(stub_study, tmp_path, monkeypatch):
+    module = sys.modules["stub_study"]
+    measure = module.measure
+
+    def dies_on_the_third(config, cache_dir):
+        if len(stub_study) == 2:
+            raise KeyboardInterrupt
+        return measure(config, cache_dir)
+
+    monkeypatch.setattr(module, "measure", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+    partial = json.loads((tmp_path / "s" / "study.json").read_text())
+    assert not partial["complete"] and len(partial["runs"]) == 2
+    monkeypatch.setattr(module, "measure", measure)
+    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+    assert len(stub_study) == 4  # 2 before the interruption, 2 after
+
+
+def test_another_studys_directory_or_a_damaged_file_is_refused(stub_study, tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "study.json").write_text(json.dumps({"study": "tbptt", "runs": []}))
+    with pytest.raises(UserError, match="holds the 'tbptt' study"):
+        run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
+    (tmp_path / "s" / "study.json").write_text("{not json")
+    with pytest.raises(UserError, match="damaged"):
+        run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
+    assert (tmp_path / "s" / "study.json").read_text() == "{not json"  # nothing overwritten
+
+
+def test_mean_and_sample_standard_deviation():
+    assert mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
+    assert mean_std([0.5]) == (0.5, 0.0)
+    assert pm([0.98, 0.99], 3) == "0.985 ± 0.007"
