@@ -7,11 +7,21 @@ from pathlib import Path
 from lstmlab.faults import fault_point
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`."""
+    """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`.
+
+    The file gets the permissions a plain `open` would give (0o666 less the umask), not mkstemp's 0o600.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()

@@ -114,7 +114,6 @@ def mean_std(values) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def pm(values, digits: int = 4) -> str:
-    """'mean ± std' of `values` for a report table."""
-    mean, std = mean_std(values)
+def pm(mean: float, std: float, digits: int = 4) -> str:
+    """'mean ± std' for a report table."""
     return f"{mean:.{digits}f} ± {std:.{digits}f}"

@@ -76,9 +76,11 @@ def summarise(runs: list[dict]) -> list[dict]:
         curves = np.array([m["curve"]["val_accuracy"] for m in metrics], dtype=np.float64)  # (seeds, points)
         by_distance = np.array([m["by_distance"]["accuracy"] for m in metrics], dtype=np.float64)  # (seeds, bins); NaN: empty
         test_accuracy, test_accuracy_std = mean_std([m["test_accuracy"] for m in metrics])
+        test_loss, test_loss_std = mean_std([m["test_loss"] for m in metrics])
         rows.append({
             "objective": objective, "seeds": len(members),
             "test_accuracy": test_accuracy, "test_accuracy_std": test_accuracy_std,
+            "test_loss": test_loss, "test_loss_std": test_loss_std,
             "curve_samples": metrics[0]["curve"]["samples"],
             "curve_mean": curves.mean(axis=0).tolist(), "curve_std": curves.std(axis=0, ddof=min(1, len(curves) - 1)).tolist(),
             "by_distance_mean": np.nanmean(by_distance, axis=0).tolist(),
@@ -124,7 +126,7 @@ def draw(study: dict, out: Path) -> list[str]:
     ax.set_ylim(0.4, 1.01)
     ax.set_title("Where the errors are: accuracy by distance from the threshold")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")  # the near-threshold bins, at the left, have the short bars
     fig.tight_layout()
     fig.savefig(out / "accuracy_by_distance.png", dpi=120)
     plt.close(fig)
@@ -151,19 +153,18 @@ def render(study: dict, figures: list[str]) -> str:
         "|---|---:|---:|",
     ]
     for row in rows:
-        members = [r["metrics"] for r in study["runs"] if r["group"]["objective"] == row["objective"]]
         name = loss_name(TaskConfig(objective=row["objective"]))
-        lines.append(f"| {row['objective']} | {pm([m['test_accuracy'] for m in members])} | "
-                     f"{pm([m['test_loss'] for m in members])} ({name}) |")
+        lines.append(f"| {row['objective']} | {pm(row['test_accuracy'], row['test_accuracy_std'])} | "
+                     f"{pm(row['test_loss'], row['test_loss_std'])} ({name}) |")
     lines += ["", "Test accuracy by |sum - threshold| (test sequences in the bin, summed over seeds, in brackets):", "",
               "| objective | " + " | ".join(f"{b} ({n:,})" for b, n in zip(_bin_labels(), rows[0]["by_distance_count"])) + " |",
               "|---|" + "---:|" * len(_bin_labels())]
     for row in rows:
-        cells = [f"{m:.4f} ± {s:.4f}" for m, s in zip(row["by_distance_mean"], row["by_distance_std"])]
+        cells = [pm(m, s) for m, s in zip(row["by_distance_mean"], row["by_distance_std"])]
         lines.append(f"| {row['objective']} | " + " | ".join(cells) + " |")
     lines += ["", "Validation accuracy against training samples seen (mean over seeds):", "",
               "| samples seen | " + " | ".join(r["objective"] for r in rows) + " |", "|---:|" + "---:|" * len(rows)]
     for i, samples in enumerate(rows[0]["curve_samples"]):
-        lines.append(f"| {samples:,} | " + " | ".join(f"{r['curve_mean'][i]:.4f} ± {r['curve_std'][i]:.4f}" for r in rows) + " |")
+        lines.append(f"| {samples:,} | " + " | ".join(pm(r["curve_mean"][i], r["curve_std"][i]) for r in rows) + " |")
     lines += [""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"

@@ -83,7 +83,7 @@ def draw(study: dict, out: Path) -> list[str]:
             ax.errorbar([r["k"] for r in line], [r["test_accuracy"] for r in line],
                         yerr=[r["test_accuracy_std"] for r in line], marker=marker, capsize=3, label=f"{target} target")
         ax.set_xscale("log")
-        ax.set_xlabel("truncation length k (steps backpropagated per update)")
+        ax.set_xlabel("truncation length k (chunks of k steps)")
         ax.set_ylabel("test accuracy (sum > threshold?)")
         ax.set_title(f"seq_len {seq_len}: mean ± std over seeds")
         ax.grid(alpha=0.3)
@@ -105,7 +105,7 @@ def draw(study: dict, out: Path) -> list[str]:
         time_ax.set_title(f"seq_len {seq_len}")
         time_ax.set_ylabel("seconds per epoch")
         memory_ax.set_ylabel("train-step working memory (MiB)")
-        memory_ax.set_xlabel("truncation length k")
+        memory_ax.set_xlabel("truncation length k (chunks of k steps)")
         for ax in (time_ax, memory_ax):
             ax.set_xscale("log")
             ax.grid(alpha=0.3)
@@ -148,11 +148,11 @@ def render(study: dict, figures: list[str]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
-            members = [m["metrics"] for m in study["runs"] if m["group"] == {k: row[k] for k in ("seq_len", "target", "k")}]
             memory = "n/a" if row["step_memory_bytes"] is None else f"{row['step_memory_bytes'] / 1024:,.0f}"
             lines.append(
                 f"| {row['target']} | {row['k']} | {row['backprop_steps']} | {row['updates_per_batch']} | "
-                f"{pm([m['test_accuracy'] for m in members])} | {pm([m['epoch_seconds'] for m in members], 2)} | {memory} |"
+                f"{pm(row['test_accuracy'], row['test_accuracy_std'])} | "
+                f"{pm(row['epoch_seconds'], row['epoch_seconds_std'], 2)} | {memory} |"
             )
         lines.append("")
     lines += [f"![{name}]({name})" for name in figures]

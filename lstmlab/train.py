@@ -1,8 +1,9 @@
 """Training and evaluation of one model: Adam on the task's loss, knowing nothing of the CLI.
 
-On the JAX backend a whole chunk of `steps_per_call` train steps runs inside one compiled call (a
-`lax.scan` over batches), so Python and dispatch cost is paid once per chunk, not once per step.
-On the TensorFlow backend each step is a `tf.function`. Both use the same model, optimizer and loss.
+On the JAX backend `steps_per_call` train steps run inside one compiled call (a `lax.scan` over
+batches), so Python and dispatch cost is paid once per call, not once per step. On the TensorFlow
+backend each step is a `tf.function`. Both use the same model, optimizer, loss and truncated-BPTT
+chunks (`tbptt.py`; "chunk" in this file always means a TBPTT chunk of a sequence).
 """
 
 import math
@@ -20,6 +21,7 @@ from lstmlab.errors import NonFiniteLossError
 from lstmlab.faults import fault_point
 from lstmlab.objective import Metrics, score, weighted_loss
 from lstmlab.tbptt import ChunkPlan
+
 
 def enable_compilation_cache(directory) -> None:
     """Keep compiled XLA programs in `directory`, so a rerun skips compiling (JAX backend only)."""
@@ -98,7 +100,7 @@ class _JaxSteps:
 
         self.model = model
         self.optimizer = optimizer
-        self.task = task
+        self._plan = plan
         self.load_from_model()
 
         def chunk_loss(trainable, non_trainable, x, y, w, rnn_state):
@@ -143,12 +145,11 @@ class _JaxSteps:
 
         self._train_step = train_step
         # The state's buffers are donated: each call updates the parameters in place.
-        self._train_chunk = jax.jit(lambda state, batches: jax.lax.scan(train_step, state, batches), donate_argnums=0)
+        self._train_call = jax.jit(lambda state, batches: jax.lax.scan(train_step, state, batches), donate_argnums=0)
         self._predict = jax.jit(lambda trainable, non_trainable, x: model.stateless_call(trainable, non_trainable, x)[0])
-        self._plan = plan
 
     def train_steps(self, xs, ys, ws):
-        self.state, losses = self._train_chunk(self.state, (xs, ys, ws))
+        self.state, losses = self._train_call(self.state, (xs, ys, ws))
         return losses
 
     def predict(self, x):
@@ -249,7 +250,7 @@ class FitResult:
     train_seconds: float = 0.0
 
 
-def chunk_bounds(first: int, steps: int, per_call: int, every: int):
+def call_bounds(first: int, steps: int, per_call: int, every: int):
     """(start, stop) of each compiled call from step `first` to `steps` of an epoch.
 
     Calls end at multiples of `per_call` and of `every` (the checkpoint cadence, 0 for none), so a
@@ -291,7 +292,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
         xs, ys, ws = stack_batches(x_train, y_train, config.batch_size, order)
         # The bar redraws itself on a terminal; in a log file the epoch summary line says enough.
         bar = keras.utils.Progbar(len(xs), verbose=1 if verbose and sys.stdout.isatty() else 0, unit_name="step")
-        for first, stop in chunk_bounds(progress.step, len(xs), config.steps_per_call, every):
+        for first, stop in call_bounds(progress.step, len(xs), config.steps_per_call, every):
             losses = trainer.train_steps(xs[first:stop], ys[first:stop], ws[first:stop])
             if not np.all(np.isfinite(losses)):
                 bad = losses[~np.isfinite(losses)][0]
@@ -307,7 +308,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
         seconds = time.perf_counter() - t0
         val_metrics = trainer.evaluate(*val)
         progress.train_seconds += seconds
-        train_loss = math.fsum(progress.step_losses) / len(xs)  # exact sum: the same however chunked
+        train_loss = math.fsum(progress.step_losses) / len(xs)  # exact sum: the same however the calls fall
         progress.history.append(EpochRecord(epoch, train_loss, val_metrics.loss, val_metrics.accuracy, seconds))
         progress.epoch, progress.step, progress.step_losses = epoch, 0, []
         if checkpoint:

@@ -82,4 +82,4 @@ def test_another_studys_directory_or_a_damaged_file_is_refused(stub_study, tmp_p
 def test_mean_and_sample_standard_deviation():
     assert mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
     assert mean_std([0.5]) == (0.5, 0.0)
-    assert pm([0.98, 0.99], 3) == "0.985 ± 0.007"
+    assert pm(*mean_std([0.98, 0.99]), 3) == "0.985 ± 0.007"

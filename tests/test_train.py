@@ -6,7 +6,6 @@ from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
 from lstmlab.model import build_model
 from lstmlab.task import generate
 from lstmlab.errors import NonFiniteLossError
-from lstmlab.objective import score
 from lstmlab.train import Trainer, fit
 
 DATA = generate(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2))
@@ -83,13 +82,13 @@ def test_a_non_finite_loss_stops_training():
         fit(_trainer(), (x, y), DATA["val"], verbose=False)
 
 
-def test_chunks_end_at_call_and_checkpoint_boundaries():
-    from lstmlab.train import chunk_bounds
+def test_compiled_calls_end_at_call_and_checkpoint_boundaries():
+    from lstmlab.train import call_bounds
 
-    assert list(chunk_bounds(0, 63, 250, 20)) == [(0, 20), (20, 40), (40, 60), (60, 63)]
-    assert list(chunk_bounds(40, 63, 250, 20)) == [(40, 60), (60, 63)]
-    assert list(chunk_bounds(0, 10, 4, 0)) == [(0, 4), (4, 8), (8, 10)]
-    assert list(chunk_bounds(0, 10, 4, 6)) == [(0, 4), (4, 6), (6, 8), (8, 10)]
+    assert list(call_bounds(0, 63, 250, 20)) == [(0, 20), (20, 40), (40, 60), (60, 63)]
+    assert list(call_bounds(40, 63, 250, 20)) == [(40, 60), (60, 63)]
+    assert list(call_bounds(0, 10, 4, 0)) == [(0, 4), (4, 8), (8, 10)]
+    assert list(call_bounds(0, 10, 4, 6)) == [(0, 4), (4, 6), (6, 8), (8, 10)]
 
 
 class _Stop(Exception):
