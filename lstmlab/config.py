@@ -50,7 +50,7 @@ class TaskConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """A stack of `layers` LSTM layers of `units` each, read out by a sigmoid on the last step."""
+    """A stack of `layers` LSTM layers of `units` each and a read-out (its kind follows the task variant)."""
 
     layers: int = 1
     units: int = 25

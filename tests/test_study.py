@@ -83,3 +83,10 @@ def test_mean_and_sample_standard_deviation():
     assert mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
     assert mean_std([0.5]) == (0.5, 0.0)
     assert pm(*mean_std([0.98, 0.99]), 3) == "0.985 ± 0.007"
+
+
+def test_the_cli_offers_exactly_the_studies_there_are():
+    from lstmlab.cli import STUDY_NAMES
+    from lstmlab.study import STUDIES
+
+    assert set(STUDY_NAMES) == set(STUDIES)
