@@ -130,7 +130,21 @@ def draw(study: dict, out: Path) -> list[str]:
     fig.tight_layout()
     fig.savefig(out / "accuracy_by_distance.png", dpi=120)
     plt.close(fig)
-    return ["learning_curves.png", "accuracy_by_distance.png"]
+
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    for i, row in enumerate(rows):
+        seeds = [r["metrics"]["test_accuracy"] for r in study["runs"] if r["group"]["objective"] == row["objective"]]
+        ax.errorbar([i], [row["test_accuracy"]], yerr=[row["test_accuracy_std"]], marker="s", markersize=9, capsize=6)
+        ax.plot([i + 0.15] * len(seeds), seeds, "k.", alpha=0.6)  # one dot per seed
+    ax.set_xticks(range(len(rows)), [row["objective"] for row in rows])
+    ax.set_xlim(-0.5, len(rows) - 0.5)
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Final test accuracy: mean ± std, dots: seeds")
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(out / "test_accuracy.png", dpi=120)
+    plt.close(fig)
+    return ["learning_curves.png", "accuracy_by_distance.png", "test_accuracy.png"]
 
 
 def render(study: dict, figures: list[str]) -> str:

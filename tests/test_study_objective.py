@@ -30,7 +30,7 @@ def test_quick_study_end_to_end_and_a_rerun_reuses_it(cli, tmp_path):
         assert sum(run["metrics"]["by_distance"]["count"]) == 512
     rows = {r["objective"]: r for r in study["summary"]}
     assert rows["classification"]["curve_mean"][-1] > rows["classification"]["curve_mean"][0]
-    for name in ("learning_curves.png", "accuracy_by_distance.png"):
+    for name in ("learning_curves.png", "accuracy_by_distance.png", "test_accuracy.png"):
         assert (tmp_path / "s" / name).stat().st_size > 10_000
     assert "± " in (tmp_path / "s" / "report.md").read_text()
 
