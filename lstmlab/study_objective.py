@@ -11,12 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.objective import accuracy, decisions, loss_name
+from lstmlab.config import OBJECTIVES, RunConfig, TaskConfig, TrainConfig
+from lstmlab.objective import decisions, loss_name, score
 from lstmlab.study import groups, mean_std, pm, train_one
 from lstmlab.task import final_labels
 
-OBJECTIVES = ("classification", "regression")
 # Edges of the |sum - threshold| bins; the sum of 25 N(0, 1) numbers has standard deviation 5.
 DISTANCE_EDGES = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, np.inf)
 
@@ -46,18 +45,18 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
 
     def observe(trainer, data, epoch, step):
         samples = (epoch - 1) * task.n_train + min(step * batch, task.n_train)
-        x_val, y_val = data["val"]
-        curve.append((samples, accuracy(task, trainer.predict(x_val), final_labels(y_val, task))))
+        curve.append((samples, trainer.evaluate(*data["val"]).accuracy))
 
     trainer, data, fitted = train_one(config, cache_dir, observe=observe)
     curve.insert(0, (0, fitted.history[0].val_accuracy))  # the untrained model
     x_test, y_test = data["test"]
-    predictions = trainer.predict(x_test)
+    predictions = trainer.predict(x_test)  # once: scored overall and per distance bin
+    test = score(task, predictions, y_test)
     correct = decisions(task, predictions) == (final_labels(y_test, task) > 0.5)
     bins = distance_bins(x_test.astype(np.float64).sum(axis=1), task.threshold)
     return {
-        "test_accuracy": float(correct.mean()),
-        "test_loss": trainer.evaluate(x_test, y_test).loss,
+        "test_accuracy": test.accuracy,
+        "test_loss": test.loss,
         "curve": {"samples": [c[0] for c in curve], "val_accuracy": [c[1] for c in curve]},
         "by_distance": {"count": [int(np.sum(bins == b)) for b in range(len(DISTANCE_EDGES) - 1)],
                         "accuracy": [float(correct[bins == b].mean()) if np.any(bins == b) else None

@@ -11,11 +11,10 @@ uses 16,000 training sequences (an epoch at T = 200 costs 8x one at T = 25 per s
 
 from pathlib import Path
 
-from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.config import TARGETS, RunConfig, TaskConfig, TrainConfig
 from lstmlab.study import groups, mean_std, pm, train_one
 from lstmlab.tbptt import ChunkPlan
 
-TARGETS = ("final", "per-step")
 # seq_len -> (chunk lengths k, (n_train, n_val, n_test), epochs)
 GRID = {25: ((1, 2, 5, 10, 25), (64_000, 16_000, 16_000), 3),
         200: ((1, 10, 50, 200), (16_000, 4_000, 4_000), 3)}
