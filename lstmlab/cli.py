@@ -11,12 +11,14 @@ import sys
 from pathlib import Path
 
 import lstmlab
-from lstmlab.config import OBJECTIVES, TARGETS, RunConfig, TaskConfig, TrainConfig
-from lstmlab.errors import NonFiniteLossError, UserError
+from lstmlab import cells, tasks
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.errors import NonFiniteLossError, UserError, WrongBackendError
 
 DEFAULT_CACHE = Path("cache")
 DEFAULT_OUT = Path("runs/reference")
-STUDY_NAMES = ("tbptt", "objective")  # lstmlab.study.STUDIES, without importing NumPy for --help
+TARGETS = sorted({t for task in tasks.TASKS.values() for t in task.targets})
+OBJECTIVES = sorted({o for task in tasks.TASKS.values() for o in task.objectives})
 
 
 def _one_line(text: str) -> str:
@@ -83,8 +85,16 @@ def _layer_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated layer counts like 1,2, got {text!r}") from None
 
 
+def _cell_list(text: str) -> tuple[str, ...]:
+    names = tuple(text.split(","))
+    unknown = [n for n in names if n not in cells.NAMES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown cell(s) {','.join(unknown)}; choose from {','.join(cells.NAMES)}")
+    return names
+
+
 def _impl_list(text: str) -> list[str]:
-    from lstmlab.bench import BACKENDS  # light: the bench imports no framework itself
+    from lstmlab.bench.driver import BACKENDS  # light: the bench imports no framework itself
 
     known = tuple(BACKENDS)
     names = text.split(",")
@@ -97,14 +107,21 @@ def _impl_list(text: str) -> list[str]:
 def _add_task_flags(parser):
     d = TaskConfig()
     group = parser.add_argument_group("task and data")
-    group.add_argument("--seq-len", type=_positive_int, default=d.seq_len, help="numbers per sequence (%(default)s)")
+    group.add_argument("--task", choices=list(tasks.TASKS), default=d.name,
+                       help="; ".join(f"{name}: {task.summary}" for name, task in tasks.TASKS.items()) + " (%(default)s)")
+    group.add_argument("--seq-len", type=_positive_int, default=None,
+                       help="steps per sequence (the task's default: " +
+                            ", ".join(f"{t.default_seq_len} for {n}" for n, t in tasks.TASKS.items()) + ")")
     group.add_argument("--samples", type=_samples, default=(d.n_train, d.n_val, d.n_test), metavar="TRAIN,VAL,TEST",
                        help="split sizes (64000,16000,16000)")
-    group.add_argument("--threshold", type=_finite_float, default=d.threshold, help="label is sum > threshold (%(default)s)")
-    group.add_argument("--target", choices=TARGETS, default=d.target,
-                       help="final: one answer per sequence, on its last step; per-step: the running sum at every step (%(default)s)")
-    group.add_argument("--objective", choices=OBJECTIVES, default=d.objective,
-                       help="classification: 0/1 label, cross-entropy; regression: the sum itself, squared error (%(default)s)")
+    group.add_argument("--threshold", type=_finite_float, default=None,
+                       help=f"integration task: the label is sum > threshold ({d.threshold:g})")
+    group.add_argument("--target", choices=TARGETS, default=None,
+                       help="final: one answer per sequence, on its last step; per-step: an answer at every step "
+                            "(integration only; default final)")
+    group.add_argument("--objective", choices=OBJECTIVES, default=None,
+                       help="classification: a probability under cross-entropy; regression: a value under squared "
+                            "error (the task's default: classification for integration, regression for adding)")
     group.add_argument("--seed", type=_non_negative_int, default=d.seed, help="seed for data, initialisation and shuffling (%(default)s)")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
@@ -112,23 +129,27 @@ def _add_task_flags(parser):
 
 def _task_config(args) -> TaskConfig:
     n_train, n_val, n_test = args.samples
-    return TaskConfig(seq_len=args.seq_len, threshold=args.threshold, n_train=n_train, n_val=n_val, n_test=n_test,
-                      seed=args.seed, target=args.target, objective=args.objective)
+    return TaskConfig(name=args.task, seq_len=args.seq_len, threshold=args.threshold, n_train=n_train, n_val=n_val,
+                      n_test=n_test, seed=args.seed, target=args.target, objective=args.objective)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="lstmlab", description="A from-scratch LSTM toolkit for the integration task.")
+    parser = _Parser(prog="lstmlab", description="Recurrent networks written from scratch, on small sequence tasks.")
     parser.add_argument("--version", action="version", version=f"lstmlab {lstmlab.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser("run", help="run the reference experiment (data, 1- and 2-layer LSTM, test, report)",
-                              description="Generate or load the data, train one model per --layers entry, "
+                              description="Generate or load the data, train one model per --cell and --layers entry, "
                                           "test them, and write results.json, curves.png and report.md to --out.")
     _add_task_flags(run)
     t = TrainConfig()
     group = run.add_argument_group("model and training")
-    group.add_argument("--layers", type=_layer_list, default=(1, 2), help="one model per entry, e.g. 1,2 (1,2)")
-    group.add_argument("--units", type=_positive_int, default=25, help="hidden size of every layer (%(default)s)")
+    r = RunConfig()
+    group.add_argument("--cell", type=_cell_list, default=r.cells, metavar="CELLS", dest="cells",
+                       help=f"recurrent cells, e.g. lstm,gru,rnn; one model per cell and depth ({','.join(r.cells)})")
+    group.add_argument("--layers", type=_layer_list, default=r.layers,
+                       help=f"depths, e.g. 1,2 ({','.join(map(str, r.layers))})")
+    group.add_argument("--units", type=_positive_int, default=r.units, help="hidden size of every layer (%(default)s)")
     group.add_argument("--epochs", type=_positive_int, default=t.epochs, help="(%(default)s)")
     group.add_argument("--batch-size", type=_positive_int, default=t.batch_size, help="(%(default)s)")
     group.add_argument("--lr", type=_learning_rate, default=t.learning_rate, help="Adam learning rate (%(default)s)")
@@ -156,11 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--labels", type=Path, metavar="FILE", help="0/1 labels (.npy or .csv); default: from the task")
     evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv", help="write per-row probabilities here")
 
-    study = commands.add_parser("study", help="answer a question with a grid of runs over seeds: tbptt or objective",
+    from lstmlab.studies import STUDIES
+
+    study = commands.add_parser("study", help=f"answer a question with a grid of runs over seeds: {' or '.join(STUDIES)}",
                                 description="tbptt: truncated BPTT's accuracy, time and memory against the chunk "
                                             "length; objective: classification against regression. Writes study.json, "
                                             "figures and report.md to --out; a rerun reuses the finished runs.")
-    study.add_argument("name", choices=sorted(STUDY_NAMES), metavar="NAME", help="tbptt or objective")
+    study.add_argument("name", choices=list(STUDIES), metavar="NAME",
+                       help="; ".join(f"{name}: {s.question}" for name, s in STUDIES.items()))
     study.add_argument("--seeds", type=_positive_int, default=5, help="seeds 0..N-1 per setting (%(default)s)")
     study.add_argument("--quick", action="store_true", help="a small version (short sequences, few samples) for tests")
     study.add_argument("--out", type=Path, default=None, help="study directory (runs/study-NAME)")
@@ -174,12 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--reps", type=_positive_int, default=5, help="timed repetitions per implementation (%(default)s)")
     bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="directory for bench.json (%(default)s)")
     bench.add_argument("--impls", type=_impl_list, default=None, metavar="A,B",
-                       help="only these of lstmlab,keras_fit,keras_fit_tf,seed_style,torch (default: all)")
+                       help="only these of lstmlab,jax_minimal,keras_fit,keras_fit_tf,seed_style,torch (default: all)")
     return parser
 
 
 def cmd_bench(args) -> None:
-    from lstmlab.bench import format_table, run_bench
+    from lstmlab.bench.driver import format_table, run_bench
 
     _check_writable_dir(args.out, "--out")
     report = run_bench(args.out, quick=args.quick, reps=args.reps, impls=args.impls)
@@ -199,7 +223,7 @@ def cmd_run(args) -> None:
     else:
         train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                             checkpoint_steps=args.checkpoint_every, tbptt=args.tbptt)
-        config = RunConfig(task=_task_config(args), layers=args.layers, units=args.units, train=train)
+        config = RunConfig(task=_task_config(args), cells=args.cells, layers=args.layers, units=args.units, train=train)
     _check_writable_dir(args.out, "--out")
     _check_writable_dir(args.cache_dir, "--cache-dir")
     if args.dry_run:
@@ -215,7 +239,7 @@ def cmd_run(args) -> None:
 
 
 def cmd_data(args) -> None:
-    from lstmlab.data import load_or_create
+    from lstmlab.core.data import load_or_create
 
     config = _task_config(args)
     _check_writable_dir(args.cache_dir, "--cache-dir")
@@ -240,14 +264,23 @@ def cmd_study(args) -> None:
     out = args.out or Path(f"runs/study-{args.name}")
     _check_writable_dir(out, "--out")
     _check_writable_dir(args.cache_dir, "--cache-dir")
-    from lstmlab.study import run_study
+    from lstmlab.studies import STUDIES
+    from lstmlab.studies.runner import run_study
 
-    study = run_study(args.name, out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
+    study = run_study(STUDIES[args.name], out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
                       verbose=not args.quiet)
     print(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}")
 
 
 COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "study": cmd_study, "bench": cmd_bench}
+NEEDS_JAX = ("run", "evaluate", "study")
+
+
+def _check_backend() -> None:
+    """Training and scoring run on JAX: refuse another KERAS_BACKEND before Keras is imported."""
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    if backend != "jax":
+        raise WrongBackendError(backend)
 
 
 def _check_writable_dir(path: Path, flag: str) -> None:
@@ -268,6 +301,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command in NEEDS_JAX:
+            _check_backend()
         COMMANDS[args.command](args)
     except UserError as err:
         print(f"lstmlab {args.command}: error: {_one_line(err)}", file=sys.stderr)

@@ -1,67 +1,70 @@
 """Typed configuration: frozen dataclasses whose defaults reproduce the reference experiment.
 
 A run writes its `RunConfig` as JSON into its output directory; `RunConfig.from_dict` rebuilds it,
-so the file alone is enough to repeat the run.
+so the file alone is enough to repeat the run. Fields a task decides (its default length, variant
+and settings) may be left None and are filled in from the task, so a stored config is complete.
 """
 
 import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from lstmlab.errors import UserError
-
-
-class ConfigError(UserError, ValueError):
-    """A configuration value a user gave is invalid; the message says which and how to fix it."""
-
-
-TARGETS = ("final", "per-step")
-OBJECTIVES = ("classification", "regression")
+from lstmlab import cells, tasks
+from lstmlab.errors import ConfigError
 
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """The integration task: label 1 when the sum of `seq_len` N(0, 1) numbers exceeds `threshold`.
+    """Which task (`name`, see lstmlab.tasks), its variant, sequence length, split sizes and data seed.
 
-    `target` "final" asks about the whole sequence, on its last step; "per-step" asks at every step
-    t about the running sum up to t. `objective` "classification" trains on the 0/1 label with
-    binary cross-entropy; "regression" trains on the sum itself with mean squared error, and its
-    prediction is thresholded at `threshold` to score accuracy.
+    `target` "final" asks about the whole sequence on its last step; "per-step" at every step.
+    `objective` "classification" trains a probability with cross-entropy, "regression" a value with
+    squared error. `threshold` belongs to the integration task (label: sum > threshold).
     """
 
-    seq_len: int = 25
-    threshold: float = 1.0
+    name: str = "integration"
+    seq_len: int | None = None
+    threshold: float | None = None
     n_train: int = 64_000
     n_val: int = 16_000
     n_test: int = 16_000
     seed: int = 0
-    target: str = "final"
-    objective: str = "classification"
+    target: str | None = None
+    objective: str | None = None
 
     def __post_init__(self):
+        task = tasks.get(self.name)
+        for key, value in task.defaults().items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        for key in ("threshold",):
+            if key not in task.settings and getattr(self, key) is not None:
+                raise ConfigError(f"{key} does not apply to the {self.name} task: drop --{key}")
         _positive_int("seq_len", self.seq_len, "--seq-len")
         for name in ("n_train", "n_val", "n_test"):
             _positive_int(name, getattr(self, name), "--samples TRAIN,VAL,TEST")
-        _finite("threshold", self.threshold, "--threshold")
+        if "threshold" in task.settings:
+            _finite("threshold", self.threshold, "--threshold")
         _non_negative_int("seed", self.seed, "--seed")
-        _one_of("target", self.target, TARGETS, "--target")
-        _one_of("objective", self.objective, OBJECTIVES, "--objective")
+        task.check(self)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """A stack of `layers` LSTM layers of `units` each and a read-out (its kind follows the task variant)."""
+    """A stack of `layers` recurrent layers of `cell` with `units` each, and a read-out."""
 
+    cell: str = "lstm"
     layers: int = 1
     units: int = 25
 
     def __post_init__(self):
+        cells.check(self.cell)
         _positive_int("layers", self.layers, "--layers")
         _positive_int("units", self.units, "--units")
 
     @property
     def name(self) -> str:
-        return f"lstm-{self.layers}layer"
+        return f"{self.cell}-{self.layers}layer"
 
 
 @dataclass(frozen=True)
@@ -96,19 +99,23 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One experiment: a task, the models to compare on it (one per entry of `layers`), training."""
+    """One experiment: a task, the models to compare on it (every cell x every depth), training."""
 
     task: TaskConfig = field(default_factory=TaskConfig)
+    cells: tuple[str, ...] = ("lstm",)
     layers: tuple[int, ...] = (1, 2)
     units: int = 25
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
-        if not self.layers:
-            raise ConfigError("layers is empty: pass e.g. --layers 1,2")
-        object.__setattr__(self, "layers", tuple(self.layers))
-        for layers in self.layers:
-            ModelConfig(layers=layers, units=self.units)  # raises ConfigError for a bad entry
+        for name, flag, example in (("cells", "--cell", "lstm,gru"), ("layers", "--layers", "1,2")):
+            value = getattr(self, name)
+            if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+                raise ConfigError(f"{name} must be a non-empty list, got {value!r}: pass e.g. {flag} {example}")
+            if len(set(value)) != len(value):
+                raise ConfigError(f"{name} lists an entry twice ({list(value)}): fix {flag}")
+            object.__setattr__(self, name, tuple(value))
+        self.models  # raises ConfigError for a bad entry
         if min(self.task.n_train, self.task.n_val, self.task.n_test) < self.train.batch_size:
             raise ConfigError(
                 f"every split needs at least one batch of {self.train.batch_size} samples, got "
@@ -117,7 +124,8 @@ class RunConfig:
 
     @property
     def models(self) -> list[ModelConfig]:
-        return [ModelConfig(layers=n, units=self.units) for n in self.layers]
+        """One model per cell and depth, cell-major: lstm-1layer, lstm-2layer, gru-1layer, ..."""
+        return [ModelConfig(cell=c, layers=n, units=self.units) for c in self.cells for n in self.layers]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -125,19 +133,22 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         """Rebuild from `to_dict` output; unknown keys are an error, missing keys take defaults."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"a run config must be a JSON object, got {type(d).__name__}")
         d = dict(d)
         task = _build(TaskConfig, d.pop("task", {}), "task")
         train = _build(TrainConfig, d.pop("train", {}), "train")
         return _build(cls, d, "run", task=task, train=train)
 
 
-def _build(cls, values: dict, where: str, **extra):
-    known = {f.name for f in dataclasses.fields(cls)}
+def _build(cls, values, where: str, **extra):
+    if not isinstance(values, dict):
+        raise ConfigError(f"the {where} config must be a JSON object, got {type(values).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)} - set(extra)
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"unknown {where} config key(s) {unknown}; known keys are {sorted(known)}")
-    if "layers" in values:
-        values = {**values, "layers": tuple(values["layers"])}
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return cls(**values, **extra)
 
 
@@ -154,8 +165,3 @@ def _non_negative_int(name, value, flag):
 def _finite(name, value, flag):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{name} must be a finite number, got {value!r}: fix {flag}")
-
-
-def _one_of(name, value, choices, flag):
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}: fix {flag}")

@@ -1,27 +1,37 @@
-"""Score a trained run on sequences the user brings (.npy or .csv), of any length."""
+"""Score a trained run on sequences the user brings (.npy or .csv), of any length, for any task."""
 
 import json
 from pathlib import Path
 
 import numpy as np
 
+from lstmlab import tasks
 from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
+from lstmlab.core.files import write_atomic
 from lstmlab.errors import UserError
-from lstmlab.files import write_atomic
-from lstmlab.task import labels as task_labels
 
 
 class InputFileError(UserError):
     """A data or labels file is missing, unreadable or of the wrong shape or values."""
 
 
-def read_sequences(path: Path) -> np.ndarray:
-    """A .npy of shape (n, T) or (n, T, 1), or a .csv with one sequence per row -> (n, T) float32."""
+def read_sequences(path: Path, width: int = 1) -> np.ndarray:
+    """Sequences of `width` input channels -> (n, T, width) float32.
+
+    A .npy of shape (n, T, width), or (n, T) when width is 1; a .csv with one sequence per row, the
+    channels of each step side by side (T * width numbers a row).
+    """
     array = _read_array(path)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if array.ndim != 2:
-        raise InputFileError(f"{path}: expected shape (n, seq_len) or (n, seq_len, 1), got {array.shape}")
+    if path.suffix.lower() == ".csv" and array.ndim == 2:
+        if array.shape[1] % width:
+            raise InputFileError(f"{path}: a row must hold seq_len x {width} numbers (the {width} input channels of "
+                                 f"each step side by side), got rows of {array.shape[1]}")
+        array = array.reshape(len(array), -1, width)
+    if array.ndim == 2 and width == 1:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] != width:
+        expected = "(n, seq_len) or (n, seq_len, 1)" if width == 1 else f"(n, seq_len, {width})"
+        raise InputFileError(f"{path}: expected shape {expected} for this task, got {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise InputFileError(f"{path}: holds no sequences (shape {array.shape})")
     _check_numeric_finite(path, array)
@@ -30,16 +40,17 @@ def read_sequences(path: Path) -> np.ndarray:
     return array.astype(np.float32)
 
 
-def read_labels(path: Path, n: int) -> np.ndarray:
-    """A .npy or one-column .csv of n labels, each 0 or 1 -> (n,) float32."""
+def read_labels(path: Path, n: int, task: tasks.Task) -> np.ndarray:
+    """A .npy or one-column .csv of n answers (0/1 labels, or target values) -> (n,) float32."""
     array = _read_array(path)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1 or len(array) != n:
         raise InputFileError(f"{path}: expected {n} labels (one per sequence), got shape {array.shape}")
     _check_numeric_finite(path, array)
-    if not np.all((array == 0) | (array == 1)):
-        raise InputFileError(f"{path}: labels must be 0 or 1, found {sorted(set(np.unique(array)) - {0, 1})[:3]}")
+    problem = task.check_truth(array)
+    if problem:
+        raise InputFileError(f"{path}: {problem}")
     return array.astype(np.float32)
 
 
@@ -58,14 +69,14 @@ def model_names(run_dir: Path) -> list[str]:
 
 
 def load_trained(run_dir: Path, name: str):
-    """(Trainer, TaskConfig) of model `name` in `run_dir`, with its trained weights."""
-    from lstmlab.model import build_model
-    from lstmlab.train import Trainer
+    """(Trainer, Task) of model `name` in `run_dir`, with its trained weights."""
+    from lstmlab.core.model import build_model
+    from lstmlab.core.train import Trainer
 
     directory = Path(run_dir) / "models" / name
     try:
         saved = json.loads((directory / "config.json").read_text())
-        task = TaskConfig(**saved["task"])
+        task = tasks.of(TaskConfig(**saved["task"]))
         model = build_model(ModelConfig(**saved["model"]), seed=0, task=task)
         model.load_weights(directory / "model.weights.h5")
         trainer = Trainer(model, TrainConfig(**saved["train"]), task)
@@ -78,30 +89,26 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
     """Accuracy of every model in `run_dir` on `data`; labels from the task unless a file is given.
 
     Returns {"n", "seq_len", "accuracy": {model name: accuracy}}; writes each row's final-step
-    prediction (one column per model: a probability, or the predicted sum of a regression run) to
-    `predictions` when given.
+    prediction (one column per model: a probability `p_NAME`, or a value `value_NAME` of a
+    regression run) to `predictions` when given.
     """
-    from lstmlab.objective import accuracy as score_accuracy
+    from lstmlab.experiment import saved_config
 
     names = model_names(run_dir)
-    x = read_sequences(Path(data))
-    if labels is not None:
-        y = read_labels(Path(labels), len(x))
-    else:
-        from lstmlab.experiment import saved_config
-
-        y = task_labels(x, saved_config(run_dir).task.threshold)
+    task = tasks.of(saved_config(run_dir).task)
+    x = read_sequences(Path(data), task.input_width)
+    truth = read_labels(Path(labels), len(x), task) if labels is not None else task.truth(task.targets_of(x))
     final, accuracy = {}, {}
     for name in names:
-        trainer, task = load_trained(run_dir, name)
+        trainer, _ = load_trained(run_dir, name)
         outputs = trainer.predict(x)  # (n,), or (n, T) for per-step targets
-        final[name] = outputs[:, -1] if outputs.ndim == 2 else outputs
-        accuracy[name] = score_accuracy(task, outputs, y)
+        final[name] = task.final_predictions(outputs)
+        accuracy[name] = task.accuracy(outputs, truth)
     if predictions is not None:
-        column = "sum" if task.objective == "regression" else "p"
+        column = "p" if task.objective.activation == "sigmoid" else "value"
         rows = ["index,label," + ",".join(f"{column}_{name}" for name in names)]
         for i in range(len(x)):
-            rows.append(f"{i},{int(y[i])}," + ",".join(f"{final[n][i]:.6f}" for n in names))
+            rows.append(f"{i},{truth[i]:g}," + ",".join(f"{final[n][i]:.6f}" for n in names))
         write_atomic(Path(predictions), "\n".join(rows) + "\n")
     return {"n": len(x), "seq_len": x.shape[1], "accuracy": accuracy}
 

@@ -3,7 +3,8 @@
 A run directory holds everything the run produced:
 
     config.json                  the RunConfig; `RunConfig.from_dict` rebuilds the run from it
-    results.json                 per model: parameters, history, test metrics; baselines; wall time
+    results.json                 per model: parameters, history, test metrics; the task's trivial
+                                 baselines; wall time
     curves.png, report.md        the figure and a table
     models/NAME/config.json      the model's architecture and training config
     models/NAME/metrics.csv      per-epoch metrics
@@ -25,11 +26,12 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from lstmlab.checkpoint import Checkpoint
+from lstmlab import tasks
 from lstmlab.config import ModelConfig, RunConfig
-from lstmlab.data import load_or_create
+from lstmlab.core.checkpoint import Checkpoint
+from lstmlab.core.data import load_or_create
+from lstmlab.core.files import save_weights_atomic, write_atomic
 from lstmlab.errors import NonFiniteLossError, UserError
-from lstmlab.files import save_weights_atomic, write_atomic
 
 RESULTS = "results.json"
 OUTPUTS = ("config.json", RESULTS, "curves.png", "report.md")  # besides models/
@@ -79,8 +81,9 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
 
     from lstmlab.plots import plot_curves
     from lstmlab.report import render_report
-    from lstmlab.train import enable_compilation_cache
+    from lstmlab.core.train import enable_compilation_cache, require_jax
 
+    require_jax()
     say = _printer(verbose)
     out = Path(out)
     started = time.perf_counter()
@@ -102,11 +105,9 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
         else:
             models.append(_train_model(model_config, config, data, directory, verbose))
 
-    y_train, y_test = data["train"][1], data["test"][1]
-    majority_label = float(np.mean(y_train) > 0.5)
     results = {
         "models": models,
-        "baselines": {"majority_class_accuracy": float(np.mean(y_test == majority_label))},
+        "baselines": tasks.of(config.task).baselines(data["train"][1], data["test"][1]),
         "config": config.to_dict(),
         "data": {"cache_entry": str(entry)},
         "environment": {
@@ -127,8 +128,8 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
 
 def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: Path, verbose: bool) -> dict:
     """Train and test one model (resuming from its checkpoint if there is one); save it; its record."""
-    from lstmlab.model import build_model
-    from lstmlab.train import Trainer, fit
+    from lstmlab.core.model import build_model
+    from lstmlab.core.train import Trainer, fit
 
     say = _printer(verbose)
     say(f"training {model_config.name} ({config.train.epochs} epochs)")
@@ -136,8 +137,9 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     # What the model is; also the checkpoint's fingerprint, so a checkpoint never resumes another setup.
     description = {"model": asdict(model_config), "task": asdict(config.task), "train": asdict(config.train)}
     checkpoint = Checkpoint(directory / "checkpoint.npz", description, config.train.checkpoint_steps)
-    model = build_model(model_config, seed=config.train.seed, task=config.task)
-    trainer = Trainer(model, config.train, config.task)
+    task = tasks.of(config.task)
+    model = build_model(model_config, seed=config.train.seed, task=task)
+    trainer = Trainer(model, config.train, task)
     try:
         fitted = fit(trainer, data["train"], data["val"], verbose=verbose, checkpoint=checkpoint)
     except NonFiniteLossError as err:
@@ -148,6 +150,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     say(f"{model_config.name}: test accuracy {test.accuracy:.4f}")
     record = {
         "name": model_config.name,
+        "cell": model_config.cell,
         "layers": model_config.layers,
         "units": model_config.units,
         "parameters": int(model.count_params()),

@@ -20,7 +20,7 @@ def lstmlab_cli(*args, cwd=None, env=None, timeout=600):
 @pytest.fixture(scope="session", autouse=True)
 def compilation_cache(tmp_path_factory):
     """One XLA compilation cache for the session: tests that build the same program compile it once."""
-    from lstmlab.train import enable_compilation_cache
+    from lstmlab.core.train import enable_compilation_cache
 
     enable_compilation_cache(tmp_path_factory.mktemp("xla"))
 

@@ -7,7 +7,7 @@ KERAS_BACKEND=tensorflow.
 import lstmlab  # noqa: F401  (first: picks the JAX backend unless KERAS_BACKEND is set)
 import keras
 import numpy as np
-from lstmlab.rnn import LSTM
+from lstmlab.core.rnn import LSTM
 
 SHAPES = [(1, 1, 1, 1), (4, 7, 3, 5), (32, 25, 1, 25), (3, 40, 2, 8)]  # (batch, steps, features, units)
 

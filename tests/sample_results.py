@@ -9,9 +9,9 @@ def sample_results() -> dict:
         for e in range(4)
     ]
     models = [
-        {"name": f"lstm-{n}layer", "layers": n, "units": 25, "parameters": 1000 * n, "test_accuracy": 0.95 + 0.01 * n,
+        {"name": f"lstm-{n}layer", "cell": "lstm", "layers": n, "units": 25, "parameters": 1000 * n, "test_accuracy": 0.95 + 0.01 * n,
          "test_loss": 0.1 / n, "train_seconds": 3.0 * n, "history": history}
         for n in (1, 2)
     ]
-    return {"models": models, "baselines": {"majority_class_accuracy": 0.58}, "config": RunConfig().to_dict(),
+    return {"models": models, "baselines": [{"name": "majority class", "accuracy": 0.58, "loss": None}], "config": RunConfig().to_dict(),
             "environment": {"backend": "jax"}, "wall_seconds": 12.5}

@@ -1,6 +1,6 @@
 import numpy as np
 
-from lstmlab.batches import epoch_permutation, stack_batches
+from lstmlab.core.batches import epoch_permutation, stack_batches
 
 
 def test_permutation_is_fresh_each_epoch_and_fixed_per_seed():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from lstmlab.cell import LSTMCell
+from lstmlab.cells.lstm import LSTMCell
 
 
 def test_one_step_matches_the_lstm_equations_with_constant_weights():

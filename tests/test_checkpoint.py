@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lstmlab.checkpoint import Checkpoint, EpochRecord, Progress
+from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.errors import UserError
 
 

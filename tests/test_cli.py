@@ -60,9 +60,13 @@ def test_an_unwritable_output_directory_is_refused_before_work(cli, tmp_path):
 
 
 def test_parser_defaults_are_the_reference_experiment():
+    from lstmlab.cli import _task_config
+    from lstmlab.config import RunConfig, TaskConfig
+
     args = build_parser().parse_args(["run"])
-    assert (args.seq_len, args.samples, args.layers, args.units) == (25, (64000, 16000, 16000), (1, 2), 25)
-    assert (args.epochs, args.batch_size, args.lr, args.threshold) == (3, 32, 0.001, 1.0)
+    assert _task_config(args) == TaskConfig() == RunConfig().task
+    assert (args.cells, args.layers, args.units) == (("lstm",), (1, 2), 25) == (RunConfig().cells, RunConfig().layers, 25)
+    assert (args.epochs, args.batch_size, args.lr) == (3, 32, 0.001)
 
 
 def test_run_then_evaluate_end_to_end(cli, tmp_path):

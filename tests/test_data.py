@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 from lstmlab.config import TaskConfig
-from lstmlab.data import MANIFEST, CacheError, entry_path, load, load_or_create
-from lstmlab.task import generate
+from lstmlab.core.data import MANIFEST, CacheError, entry_path, load, load_or_create
+from lstmlab import tasks
 
 from conftest import ROOT
 
 SMALL = TaskConfig(seq_len=6, n_train=64, n_val=32, n_test=32, seed=1)
+
+
+def generate(config):
+    return tasks.of(config).generate()
 
 
 def test_miss_creates_an_entry_and_a_hit_loads_the_same_arrays(tmp_path):
@@ -29,7 +33,8 @@ def test_miss_creates_an_entry_and_a_hit_loads_the_same_arrays(tmp_path):
 
 def test_a_hit_does_not_regenerate(tmp_path, monkeypatch):
     load_or_create(SMALL, tmp_path)
-    monkeypatch.setattr("lstmlab.data.generate", lambda config: pytest.fail("regenerated a cached entry"))
+    monkeypatch.setattr("lstmlab.tasks.integration.Integration.generate",
+                        lambda task: pytest.fail("regenerated a cached entry"))
     load_or_create(SMALL, tmp_path)
 
 
@@ -98,7 +103,7 @@ def test_two_processes_creating_the_same_entry_both_succeed(tmp_path):
         import sys
         sys.path.insert(0, {str(ROOT)!r})
         from lstmlab.config import TaskConfig
-        from lstmlab.data import load_or_create
+        from lstmlab.core.data import load_or_create
         config = TaskConfig(seq_len=50, n_train=40000, n_val=2000, n_test=2000, seed=9)
         data, path = load_or_create(config, sys.argv[1])
         print(path, float(data["train"][0].sum()))

@@ -1,9 +1,13 @@
 import numpy as np
 import pytest
 
+from lstmlab import tasks
+from lstmlab.config import TaskConfig
 from lstmlab.errors import UserError
 from lstmlab.evaluate import InputFileError, evaluate_run, read_labels, read_sequences
-from lstmlab.task import labels
+from lstmlab.tasks.integration import labels
+
+INTEGRATION = tasks.of(TaskConfig())
 
 
 def test_reads_npy_in_both_shapes_and_csv(tmp_path):
@@ -12,7 +16,25 @@ def test_reads_npy_in_both_shapes_and_csv(tmp_path):
     np.save(tmp_path / "b.npy", x[:, :, None])
     (tmp_path / "c.csv").write_text("\n".join(",".join(repr(float(v)) for v in row) for row in x) + "\n")
     for name in ("a.npy", "b.npy", "c.csv"):
-        np.testing.assert_array_equal(read_sequences(tmp_path / name), x)
+        np.testing.assert_array_equal(read_sequences(tmp_path / name), x[:, :, None])
+
+
+def test_reads_several_channels_from_npy_and_from_csv_rows_of_steps_side_by_side(tmp_path):
+    x = np.random.default_rng(1).standard_normal((3, 4, 2)).astype(np.float32)  # (n, T, 2)
+    np.save(tmp_path / "a.npy", x)
+    (tmp_path / "b.csv").write_text("\n".join(",".join(repr(float(v)) for v in row.ravel()) for row in x) + "\n")
+    for name in ("a.npy", "b.csv"):
+        np.testing.assert_array_equal(read_sequences(tmp_path / name, width=2), x)
+    (tmp_path / "odd.csv").write_text("1,2,3\n")
+    with pytest.raises(InputFileError, match="seq_len x 2"):
+        read_sequences(tmp_path / "odd.csv", width=2)
+    with pytest.raises(InputFileError, match=r"\(n, seq_len, 2\)"):
+        read_sequences(_save(tmp_path, x[:, :, :1]), width=2)
+
+
+def _save(tmp_path, array):
+    np.save(tmp_path / "saved.npy", array)
+    return tmp_path / "saved.npy"
 
 
 @pytest.mark.parametrize("name, content, fragment", [
@@ -43,10 +65,10 @@ def test_bad_labels_raise_one_clear_error(tmp_path):
     np.save(tmp_path / "short.npy", np.array([0, 1]))
     np.save(tmp_path / "two.npy", np.array([0, 2, 1]))
     with pytest.raises(InputFileError, match="expected 3 labels"):
-        read_labels(tmp_path / "short.npy", 3)
+        read_labels(tmp_path / "short.npy", 3, INTEGRATION)
     with pytest.raises(InputFileError, match="0 or 1"):
-        read_labels(tmp_path / "two.npy", 3)
-    np.testing.assert_array_equal(read_labels(tmp_path / "short.npy", 2), [0, 1])
+        read_labels(tmp_path / "two.npy", 3, INTEGRATION)
+    np.testing.assert_array_equal(read_labels(tmp_path / "short.npy", 2, INTEGRATION), [0, 1])
 
 
 def test_scores_sequences_of_other_lengths_and_writes_predictions(trained_run, tmp_path):

@@ -35,10 +35,11 @@ def test_results_follow_the_documented_schema(run):
     assert on_disk == json.loads(json.dumps(results))
     assert [m["layers"] for m in on_disk["models"]] == [1, 2]
     for m in on_disk["models"]:
-        assert {"name", "layers", "units", "test_accuracy", "history"} <= set(m)
+        assert {"name", "cell", "layers", "units", "test_accuracy", "history"} <= set(m)
         assert 0 <= m["test_accuracy"] <= 1
         assert set(m["history"][0]) >= {"epoch", "train_loss", "val_loss", "val_accuracy"}
-    assert 0.5 < on_disk["baselines"]["majority_class_accuracy"] < 0.7
+    (baseline,) = on_disk["baselines"]
+    assert baseline["name"] == "majority class" and 0.5 < baseline["accuracy"] < 0.7
     assert on_disk["wall_seconds"] > 0
 
 

@@ -5,7 +5,7 @@ import sys
 from conftest import ROOT
 
 SCRIPT = """
-from lstmlab.faults import fault_point
+from lstmlab.core.faults import fault_point
 for i in range(3):
     print(i, flush=True)
     fault_point("here")

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from lstmlab.files import write_atomic
+from lstmlab.core.files import write_atomic
 
 
 def test_write_atomic_replaces_the_file_and_leaves_no_temporaries(tmp_path):

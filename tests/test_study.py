@@ -1,37 +1,45 @@
 """The study driver: resuming, refusing, summarising. A stub study stands in for training."""
 
+import dataclasses
 import json
-import sys
-import types
 
 import pytest
 
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.errors import UserError
-from lstmlab.study import groups, mean_std, pm, run_study
+from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.studies.runner import run_study
+
+calls = []  # the configs the stub study "measured", in order
+
+
+def _measure(config, cache_dir):
+    calls.append(config)
+    return {"score": config.task.seq_len + config.task.seed}
+
+
+STUB = Study(
+    name="stub", question="a study of 2 settings x seeds whose 'measurement' is counted instead of trained",
+    plan=lambda seeds, quick: [({"setting": s}, RunConfig(task=TaskConfig(seed=seed, seq_len=5 + s), layers=(1,),
+                                                          train=TrainConfig(seed=seed)))
+                               for s in (1, 2) for seed in range(seeds)],
+    measure=_measure,
+    headline=lambda metrics: f"score {metrics['score']}",
+    summarise=lambda runs: [{"setting": key[0], "score": mean_std([r["metrics"]["score"] for r in members])}
+                            for key, members in groups(runs, ("setting",)).items()],
+    draw=lambda study, out: [],
+    render=lambda study, figures: f"{len(study['runs'])} runs\n",
+)
 
 
 @pytest.fixture
-def stub_study(monkeypatch):
-    """A study of 2 settings x seeds whose 'measurement' is counted instead of trained."""
-    calls = []
-    module = types.ModuleType("stub_study")
-    module.plan = lambda seeds, quick: [({"setting": s}, RunConfig(task=TaskConfig(seed=seed, seq_len=5 + s), layers=(1,),
-                                                                        train=TrainConfig(seed=seed)))
-                                        for s in (1, 2) for seed in range(seeds)]
-    module.measure = lambda config, cache_dir: calls.append(config) or {"score": config.task.seq_len + config.task.seed}
-    module.headline = lambda metrics: f"score {metrics['score']}"
-    module.summarise = lambda runs: [{"setting": key[0], "score": mean_std([r["metrics"]["score"] for r in members])}
-                                     for key, members in groups(runs, ("setting",)).items()]
-    module.draw = lambda study, out: []
-    module.render = lambda study, figures: f"{len(study['runs'])} runs\n"
-    monkeypatch.setitem(sys.modules, "stub_study", module)
-    monkeypatch.setitem(__import__("lstmlab.study").study.STUDIES, "stub", "stub_study")
+def stub_study():
+    calls.clear()
     return calls
 
 
 def test_a_study_records_every_run_and_summarises(stub_study, tmp_path):
-    study = run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)
+    study = run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)
     saved = json.loads((tmp_path / "s" / "study.json").read_text())
     assert saved == json.loads(json.dumps(study)) and saved["complete"]
     assert [(r["group"]["setting"], r["seed"]) for r in saved["runs"]] == [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
@@ -41,30 +49,26 @@ def test_a_study_records_every_run_and_summarises(stub_study, tmp_path):
 
 
 def test_a_rerun_reuses_finished_runs_and_force_starts_over(stub_study, tmp_path):
-    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
     assert len(stub_study) == 4
-    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)  # only seed 2 is new
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)  # only seed 2 is new
     assert len(stub_study) == 6
-    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=3, force=True, verbose=False)
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, force=True, verbose=False)
     assert len(stub_study) == 12
 
 
-def test_an_interrupted_study_keeps_its_finished_runs(stub_study, tmp_path, monkeypatch):
-    module = sys.modules["stub_study"]
-    measure = module.measure
-
+def test_an_interrupted_study_keeps_its_finished_runs(stub_study, tmp_path):
     def dies_on_the_third(config, cache_dir):
         if len(stub_study) == 2:
             raise KeyboardInterrupt
-        return measure(config, cache_dir)
+        return _measure(config, cache_dir)
 
-    monkeypatch.setattr(module, "measure", dies_on_the_third)
     with pytest.raises(KeyboardInterrupt):
-        run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+        run_study(dataclasses.replace(STUB, measure=dies_on_the_third), tmp_path / "s", tmp_path / "cache", seeds=2,
+                  verbose=False)
     partial = json.loads((tmp_path / "s" / "study.json").read_text())
     assert not partial["complete"] and len(partial["runs"]) == 2
-    monkeypatch.setattr(module, "measure", measure)
-    run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
     assert len(stub_study) == 4  # 2 before the interruption, 2 after
 
 
@@ -72,10 +76,10 @@ def test_another_studys_directory_or_a_damaged_file_is_refused(stub_study, tmp_p
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "study.json").write_text(json.dumps({"study": "tbptt", "runs": []}))
     with pytest.raises(UserError, match="holds the 'tbptt' study"):
-        run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
+        run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
     (tmp_path / "s" / "study.json").write_text("{not json")
     with pytest.raises(UserError, match="damaged"):
-        run_study("stub", tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
+        run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
     assert (tmp_path / "s" / "study.json").read_text() == "{not json"  # nothing overwritten
 
 
@@ -86,7 +90,9 @@ def test_mean_and_sample_standard_deviation():
 
 
 def test_the_cli_offers_exactly_the_studies_there_are():
-    from lstmlab.cli import STUDY_NAMES
-    from lstmlab.study import STUDIES
+    from lstmlab.cli import build_parser
+    from lstmlab.studies import STUDIES
 
-    assert set(STUDY_NAMES) == set(STUDIES)
+    study_parser = build_parser()._subparsers._group_actions[0].choices["study"]
+    (name,) = [a for a in study_parser._actions if a.dest == "name"]
+    assert list(name.choices) == list(STUDIES) and all(isinstance(s, Study) for s in STUDIES.values())

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from lstmlab.study_objective import DISTANCE_EDGES, distance_bins, plan
+from lstmlab.studies.objective import DISTANCE_EDGES, distance_bins, plan
 
 
 def test_both_objectives_get_the_same_data_and_budget():

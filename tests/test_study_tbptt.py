@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from lstmlab.study_tbptt import GRID, plan
+from lstmlab.studies.tbptt import GRID, plan
 
 
 def test_the_default_grid_spans_k_from_1_to_the_length_for_both_targets():

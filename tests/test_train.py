@@ -1,19 +1,20 @@
 import numpy as np
 import pytest
 
-from lstmlab.batches import stack_batches
+from lstmlab.core.batches import stack_batches
 from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
-from lstmlab.model import build_model
-from lstmlab.task import generate
+from lstmlab.core.model import build_model
+from lstmlab import tasks
 from lstmlab.errors import NonFiniteLossError
-from lstmlab.train import Trainer, fit
+from lstmlab.core.train import Trainer, fit
 
-DATA = generate(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2))
+TASK = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2))
+DATA = TASK.generate()
 
 
 def _trainer(**overrides):
     config = TrainConfig(**{"epochs": 2, "steps_per_call": 7, **overrides})
-    return Trainer(build_model(ModelConfig(1, 8), seed=0), config)
+    return Trainer(build_model(ModelConfig("lstm", 1, 8), seed=0, task=TASK), config, TASK)
 
 
 def test_learning_curve_observer_sees_every_compiled_call():
@@ -26,10 +27,11 @@ def test_learning_curve_observer_sees_every_compiled_call():
 @pytest.mark.parametrize("target,objective", [("per-step", "classification"), ("final", "regression"),
                                               ("per-step", "regression")])
 def test_every_task_variant_learns(target, objective):
-    task = TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2, target=target, objective=objective)
-    data = generate(task)
+    task = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2, target=target,
+                               objective=objective))
+    data = task.generate()
     train = TrainConfig(epochs=3, learning_rate=0.01, tbptt=4)  # a high rate: 60 steps must show learning
-    trainer = Trainer(build_model(ModelConfig(1, 8), seed=0, task=task), train, task)
+    trainer = Trainer(build_model(ModelConfig("lstm", 1, 8), seed=0, task=task), train, task)
     result = fit(trainer, data["train"], data["val"], verbose=False)
     assert result.history[-1].val_loss < result.history[0].val_loss * 0.7
     assert trainer.evaluate(*data["test"]).accuracy > 0.75
@@ -83,7 +85,7 @@ def test_a_non_finite_loss_stops_training():
 
 
 def test_compiled_calls_end_at_call_and_checkpoint_boundaries():
-    from lstmlab.train import call_bounds
+    from lstmlab.core.train import call_bounds
 
     assert list(call_bounds(0, 63, 250, 20)) == [(0, 20), (20, 40), (40, 60), (60, 63)]
     assert list(call_bounds(40, 63, 250, 20)) == [(40, 60), (60, 63)]
@@ -97,7 +99,7 @@ class _Stop(Exception):
 
 @pytest.mark.parametrize("stop_at", [1, 4, 6])  # mid-epoch 1, mid-epoch 2, just before the end
 def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatch, stop_at):
-    from lstmlab.checkpoint import Checkpoint
+    from lstmlab.core.checkpoint import Checkpoint
 
     config = dict(epochs=2, steps_per_call=7)
     reference_trainer = _trainer(**config)
@@ -112,7 +114,7 @@ def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatc
                 raise _Stop
 
     checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every_steps=5)
-    monkeypatch.setattr("lstmlab.train.fault_point", interrupt)
+    monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
     with pytest.raises(_Stop):
         fit(_trainer(**config), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
     monkeypatch.undo()

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmlab.errors import UserError
-from lstmlab.files import write_atomic
+from lstmlab.core.files import write_atomic
 
 
 @dataclass

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmlab import tasks
 from lstmlab.config import TaskConfig
+from lstmlab.core.faults import fault_point
 from lstmlab.errors import UserError
-from lstmlab.faults import fault_point
-from lstmlab.task import SPLITS, generate
+from lstmlab.tasks.base import SPLITS, Splits
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the config names its task
 MANIFEST = "manifest.json"
 
-Splits = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 class CacheError(UserError):
@@ -39,7 +39,7 @@ def entry_path(config: TaskConfig, cache_dir: Path) -> Path:
     key = json.dumps({"format": FORMAT_VERSION, **dataclasses.asdict(config)}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     variant = f"{config.target}-{config.objective}"
-    return Path(cache_dir) / f"integration-T{config.seq_len}-{variant}-seed{config.seed}-{digest}"
+    return Path(cache_dir) / f"{config.name}-T{config.seq_len}-{variant}-seed{config.seed}-{digest}"
 
 
 def load_or_create(config: TaskConfig, cache_dir: Path, rebuild: bool = True, log=print) -> tuple[Splits, Path]:
@@ -57,7 +57,7 @@ def load_or_create(config: TaskConfig, cache_dir: Path, rebuild: bool = True, lo
                 raise CacheError(f"{err}; delete {path} or drop --no-rebuild to rebuild it") from None
             log(f"lstmlab: {err}; rebuilding it")
             _discard(path)
-    data = generate(config)
+    data = tasks.of(config).generate()
     _write_atomically(path, config, data)
     return load(path, config), path
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmlab.config import OBJECTIVES, RunConfig, TaskConfig, TrainConfig
-from lstmlab.objective import decisions, loss_name, score
-from lstmlab.study import groups, mean_std, pm, train_one
-from lstmlab.task import final_labels
+from lstmlab import tasks
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.studies.runner import train_one
+from lstmlab.tasks.integration import Integration
 
 # Edges of the |sum - threshold| bins; the sum of 25 N(0, 1) numbers has standard deviation 5.
 DISTANCE_EDGES = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, np.inf)
@@ -22,7 +23,7 @@ DISTANCE_EDGES = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, np.inf)
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
     runs = []
-    for objective in OBJECTIVES:
+    for objective in Integration.objectives:
         for seed in range(seeds):
             if quick:
                 task = TaskConfig(n_train=960, n_val=256, n_test=512, seed=seed, objective=objective)
@@ -40,20 +41,20 @@ def distance_bins(sums: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def measure(config: RunConfig, cache_dir: Path) -> dict:
-    task, batch = config.task, config.train.batch_size
+    task, batch = tasks.of(config.task), config.train.batch_size
     curve = []
 
     def observe(trainer, data, epoch, step):
-        samples = (epoch - 1) * task.n_train + min(step * batch, task.n_train)
+        samples = (epoch - 1) * config.task.n_train + min(step * batch, config.task.n_train)
         curve.append((samples, trainer.evaluate(*data["val"]).accuracy))
 
     trainer, data, fitted = train_one(config, cache_dir, observe=observe)
     curve.insert(0, (0, fitted.history[0].val_accuracy))  # the untrained model
     x_test, y_test = data["test"]
     predictions = trainer.predict(x_test)  # once: scored overall and per distance bin
-    test = score(task, predictions, y_test)
-    correct = decisions(task, predictions) == (final_labels(y_test, task) > 0.5)
-    bins = distance_bins(x_test.astype(np.float64).sum(axis=1), task.threshold)
+    test = task.score(predictions, y_test)
+    correct = task.correct(predictions, task.truth(y_test))
+    bins = distance_bins(x_test.astype(np.float64).sum(axis=1), config.task.threshold)
     return {
         "test_accuracy": test.accuracy,
         "test_loss": test.loss,
@@ -166,7 +167,7 @@ def render(study: dict, figures: list[str]) -> str:
         "|---|---:|---:|",
     ]
     for row in rows:
-        name = loss_name(TaskConfig(objective=row["objective"]))
+        name = Integration.objectives[row["objective"]].loss_name
         lines.append(f"| {row['objective']} | {pm(row['test_accuracy'], row['test_accuracy_std'])} | "
                      f"{pm(row['test_loss'], row['test_loss_std'])} ({name}) |")
     lines += ["", "Test accuracy by |sum - threshold| (test sequences in the bin, summed over seeds, in brackets):", "",
@@ -181,3 +182,7 @@ def render(study: dict, figures: list[str]) -> str:
         lines.append(f"| {samples:,} | " + " | ".join(pm(r["curve_mean"][i], r["curve_std"][i]) for r in rows) + " |")
     lines += [""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+STUDY = Study(name="objective", question="classification (cross-entropy on the label) or regression (squared error on the sum)?",
+              plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

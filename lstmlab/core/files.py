@@ -4,7 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from lstmlab.faults import fault_point
+from lstmlab.core.faults import fault_point
 
 
 def _umask() -> int:

@@ -14,7 +14,7 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
 
 
 def stack_batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray | None = None):
-    """(n, T) inputs and (n, ...) targets -> (steps, B, T, 1), (steps, B, ...), weights (steps, B).
+    """(n, T) or (n, T, F) inputs and (n, ...) targets -> (steps, B, T, F), (steps, B, ...), weights (steps, B).
 
     `order` (a permutation of range(n)) shuffles; the last batch is padded with weight-0 rows.
     """
@@ -28,6 +28,6 @@ def stack_batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarr
         x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
         y = np.concatenate([y, np.zeros((pad,) + y.shape[1:], y.dtype)])
         weights[n:] = 0.0
-    xs = x.reshape(steps, batch_size, *x.shape[1:], 1)  # one input feature per step
+    xs = x.reshape(steps, batch_size, x.shape[1], -1)  # (n, T) is one input channel per step
     ys = y.reshape(steps, batch_size, *y.shape[1:])
     return xs, ys, weights.reshape(steps, batch_size)

@@ -1,6 +1,6 @@
 """`lstmlab bench`: training throughput of lstmlab against what users would pick instead, in one run.
 
-Each implementation runs in its own worker process (`bench_impls.py`), so each backend is imported
+Each implementation runs in its own worker process (`impls.py`), so each backend is imported
 alone. Workers are warmed up first; then the driver asks them in turn (A B C A B C ...) to train for
 about `target_seconds`, so a noisy machine slows all of them alike. Reported: median ms per train step
 over the repetitions, samples per second, seconds per 64,000-sample epoch, and each peer's time as a
@@ -18,12 +18,14 @@ import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from lstmlab.files import write_atomic
+from lstmlab.core.files import write_atomic
 
 FULL = [(32, 25), (256, 25), (32, 200), (256, 200)]  # (batch size, sequence length)
 QUICK = [(32, 25)]
-BACKENDS = {"lstmlab": "jax", "keras_fit": "jax", "keras_fit_tf": "tensorflow", "seed_style": "tensorflow",
-            "torch": None}
+# The KERAS_BACKEND each worker runs under (None: not a Keras implementation). jax_minimal imports no
+# Keras at all; "jax" only says which framework it measures.
+BACKENDS = {"lstmlab": "jax", "jax_minimal": "jax", "keras_fit": "jax", "keras_fit_tf": "tensorflow",
+            "seed_style": "tensorflow", "torch": None}
 NEEDS = {"keras_fit_tf": "tensorflow", "seed_style": "tensorflow", "torch": "torch"}
 EPOCH_SAMPLES = 64_000
 
@@ -31,13 +33,14 @@ EPOCH_SAMPLES = 64_000
 def steps_per_unit(impl: str, seq_len: int) -> int:
     """Train steps per timed unit (a rep runs as many units as fill `target_seconds`).
 
-    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences). Keras: one `fit`
-    call over 100 batches (10 at long sequences), so fit's per-call set-up is spread as over an epoch.
+    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences); jax_minimal, the same
+    model in plain JAX, alike. Keras: one `fit` call over 100 batches (10 at long sequences), so fit's
+    per-call set-up is spread as over an epoch.
     The seed style and torch step from Python: 5 and 20 steps (1 and 5 at long sequences).
     """
     short = seq_len <= 25
-    return {"lstmlab": 250 if short else 50, "keras_fit": 100 if short else 10, "keras_fit_tf": 100 if short else 10,
-            "seed_style": 5 if short else 1, "torch": 20 if short else 5}[impl]
+    return {"lstmlab": 250 if short else 50, "jax_minimal": 250 if short else 50, "keras_fit": 100 if short else 10,
+            "keras_fit_tf": 100 if short else 10, "seed_style": 5 if short else 1, "torch": 20 if short else 5}[impl]
 
 
 class Worker:
@@ -53,7 +56,7 @@ class Worker:
         # stderr goes to a file, not a pipe: a chatty worker must never block on a full pipe.
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lstmlab.bench_impls", impl, str(batch), str(seq_len), str(self.steps)],
+            [sys.executable, "-m", "lstmlab.bench.impls", impl, str(batch), str(seq_len), str(self.steps)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
 
     def ask(self, command: str | None = None) -> dict:

@@ -1,9 +1,11 @@
-"""Training and evaluation of one model: Adam on the task's loss, knowing nothing of the CLI.
+"""Training and evaluation of one model on JAX: Adam on the task's loss, knowing nothing of the CLI.
 
-On the JAX backend `steps_per_call` train steps run inside one compiled call (a `lax.scan` over
-batches), so Python and dispatch cost is paid once per call, not once per step. On the TensorFlow
-backend each step is a `tf.function`. Both use the same model, optimizer, loss and truncated-BPTT
-chunks (`tbptt.py`; "chunk" in this file always means a TBPTT chunk of a sequence).
+The engine is pure functions over explicit state, as in flax's examples: `train_step(state, batch)`
+runs one batch (one update, or one per truncated-BPTT chunk with a loss) and `steps_per_call` of
+them run inside one compiled `lax.scan`, so Python and dispatch cost is paid once per call, not once
+per step. "Chunk" in this file always means a TBPTT chunk of a sequence (`tbptt.py`). The trainer
+knows the task only through its loss, its per-step flag and its scoring, and the model's state only
+through `model.initial_state`.
 """
 
 import math
@@ -14,19 +16,23 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from lstmlab.batches import epoch_permutation, stack_batches
-from lstmlab.checkpoint import Checkpoint, EpochRecord, Progress
-from lstmlab.config import TaskConfig, TrainConfig
-from lstmlab.errors import NonFiniteLossError
-from lstmlab.faults import fault_point
-from lstmlab.objective import Metrics, score, weighted_loss
-from lstmlab.tbptt import ChunkPlan
+from lstmlab.config import TrainConfig
+from lstmlab.core.batches import epoch_permutation, stack_batches
+from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
+from lstmlab.core.faults import fault_point
+from lstmlab.core.tbptt import ChunkPlan
+from lstmlab.errors import NonFiniteLossError, WrongBackendError
+from lstmlab.tasks import Metrics, Task
+
+
+def require_jax() -> None:
+    """Refuse, in one line, to train on a backend other than JAX."""
+    if keras.backend.backend() != "jax":
+        raise WrongBackendError(keras.backend.backend())
 
 
 def enable_compilation_cache(directory) -> None:
-    """Keep compiled XLA programs in `directory`, so a rerun skips compiling (JAX backend only)."""
-    if keras.backend.backend() != "jax":
-        return
+    """Keep compiled XLA programs in `directory`, so a rerun skips compiling."""
     import jax
 
     jax.config.update("jax_compilation_cache_dir", str(directory))
@@ -35,82 +41,34 @@ def enable_compilation_cache(directory) -> None:
 
 
 class Trainer:
-    """Holds one model and its optimizer; `train_steps` runs a stack of batches, `predict` scores.
+    """Holds one model, its optimizer and the training state; `train_steps` runs a stack of batches.
 
     Each batch is one update, or with truncated BPTT one update per chunk that has a loss (see
-    `tbptt.ChunkPlan`).
+    `tbptt.ChunkPlan`). The state (parameters, non-trainable variables, optimizer variables) lives
+    in `self.state` as JAX arrays while training; `sync_to_model` writes it back into the Keras model.
     """
 
-    def __init__(self, model: keras.Model, config: TrainConfig, task: TaskConfig = TaskConfig()):
+    def __init__(self, model: keras.Model, config: TrainConfig, task: Task):
+        import jax
+
+        require_jax()
         self.model = model
         self.config = config
         self.task = task
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(model.trainable_variables)
-        self.plan = ChunkPlan.create(task.seq_len, config.tbptt, per_step=task.target == "per-step")
-        backend = keras.backend.backend()
-        if backend == "jax":
-            self._impl = _JaxSteps(model, self.optimizer, task, self.plan)
-        elif backend == "tensorflow":
-            self._impl = _TensorFlowSteps(model, self.optimizer, task, self.plan)
-        else:
-            raise RuntimeError(f"lstmlab trains on the jax or tensorflow backend, not {backend!r}: set KERAS_BACKEND")
-
-    def train_steps(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
-        """Batches xs (S, B, T, 1), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated."""
-        return np.asarray(self._impl.train_steps(xs, ys, ws))
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """(n, T) sequences -> (n,) or (n, T) predictions, in fixed-size batches (one compilation)."""
-        xs, _, _ = stack_batches(x, np.zeros(len(x), np.float32), self.config.eval_batch_size)
-        batch_predictions = [np.asarray(self._impl.predict(xb)) for xb in xs]
-        return np.concatenate(batch_predictions)[: len(x)]
-
-    def evaluate(self, x: np.ndarray, y: np.ndarray) -> Metrics:
-        return score(self.task, self.predict(x), y)
-
-    def step_memory_bytes(self) -> int | None:
-        """Working memory XLA allocates for one train step (activations kept for the backward pass,
-        gradients, temporaries), beyond its inputs and outputs; None off the JAX backend."""
-        return self._impl.step_memory_bytes(self.config.batch_size)
-
-    def sync_to_model(self):
-        """Write the trained values back into the Keras model's variables (for saving)."""
-        self._impl.sync_to_model()
-
-    def get_state(self) -> list[np.ndarray]:
-        """Parameters, non-trainable variables and optimizer state as NumPy arrays (a checkpoint)."""
-        return [np.array(a) for a in self._impl.state_arrays()]
-
-    def set_state(self, arrays: list[np.ndarray]) -> None:
-        """Restore what `get_state` returned."""
-        variables = _all_variables(self.model, self.optimizer)
-        if len(arrays) != len(variables) or any(a.shape != tuple(v.shape) for a, v in zip(arrays, variables)):
-            raise ValueError("the saved state does not fit this model and optimizer")
-        for variable, value in zip(variables, arrays):
-            variable.assign(value)
-        self._impl.load_from_model()
-
-
-class _JaxSteps:
-    """The JAX path: state as arrays, a jit-compiled scan of stateless train steps."""
-
-    def __init__(self, model, optimizer, task: TaskConfig, plan: ChunkPlan):
-        import jax
-
-        self.model = model
-        self.optimizer = optimizer
-        self._plan = plan
+        self.plan = plan = ChunkPlan.create(task.config.seq_len, config.tbptt, per_step=task.per_step)
         self.load_from_model()
 
         def chunk_loss(trainable, non_trainable, x, y, w, rnn_state):
             (p, rnn_state), non_trainable = model.stateless_call(
                 trainable, non_trainable, x, initial_state=rnn_state, return_state=True)
-            return weighted_loss(task, y, p, w), (non_trainable, rnn_state)
+            return task.loss(y, p, w), (non_trainable, rnn_state)
 
         # Differentiates with respect to the parameters only: the incoming state is a constant,
         # which is what stops the gradient between chunks.
         grad_fn = jax.value_and_grad(chunk_loss, has_aux=True)
+        optimizer = self.optimizer
 
         def update(carry, chunk):
             """One TBPTT update: carry (trainable, non_trainable, opt_vars, rnn_state), chunk (x, y, w)."""
@@ -122,9 +80,8 @@ class _JaxSteps:
 
         def train_step(state, batch):
             trainable, non_trainable, opt_vars = state
-            x, y, w = batch  # (B, T, 1), (B,) or (B, T), (B,)
-            zeros = jax.numpy.zeros((x.shape[0], model.units), x.dtype)
-            rnn_state = [[zeros, zeros] for _ in model.rnns]
+            x, y, w = batch  # (B, T, F), (B,) or (B, T), (B,)
+            rnn_state = model.initial_state(x.shape[0])
             if plan.forward_only:  # final-step target: the chunks without a loss, forward only
                 (_, rnn_state), non_trainable = model.stateless_call(
                     trainable, non_trainable, x[:, : plan.forward_only], initial_state=rnn_state, return_state=True)
@@ -132,9 +89,9 @@ class _JaxSteps:
             if not plan.per_step:
                 carry, loss = update(carry, (x[:, plan.forward_only:], y, w))
                 return carry[:3], loss
-            # Per-step targets: the whole chunks as one scan (B, n*k) -> (n, B, k), then the remainder.
+            # Per-step targets: the whole chunks as one scan (B, n*k, F) -> (n, B, k, F), then the remainder.
             n, k = plan.seq_len // plan.chunk, plan.chunk
-            xs = jax.numpy.swapaxes(x[:, : n * k].reshape(x.shape[0], n, k, 1), 0, 1)  # (n, B, k, 1)
+            xs = jax.numpy.swapaxes(x[:, : n * k].reshape(x.shape[0], n, k, x.shape[-1]), 0, 1)  # (n, B, k, F)
             ys = jax.numpy.swapaxes(y[:, : n * k].reshape(y.shape[0], n, k), 0, 1)  # (n, B, k)
             carry, losses = jax.lax.scan(lambda c, chunk: update(c, (*chunk, w)), carry, (xs, ys))
             total = losses.sum() * k
@@ -148,100 +105,57 @@ class _JaxSteps:
         self._train_call = jax.jit(lambda state, batches: jax.lax.scan(train_step, state, batches), donate_argnums=0)
         self._predict = jax.jit(lambda trainable, non_trainable, x: model.stateless_call(trainable, non_trainable, x)[0])
 
-    def train_steps(self, xs, ys, ws):
+    def train_steps(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
+        """Batches xs (S, B, T, F), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated."""
         self.state, losses = self._train_call(self.state, (xs, ys, ws))
-        return losses
+        return np.asarray(losses)
 
-    def predict(self, x):
-        return self._predict(self.state[0], self.state[1], x)
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """(n, T) or (n, T, F) sequences -> (n,) or (n, T) predictions, in fixed-size batches (one compilation)."""
+        xs, _, _ = stack_batches(x, np.zeros(len(x), np.float32), self.config.eval_batch_size)
+        batch_predictions = [np.asarray(self._predict(self.state[0], self.state[1], xb)) for xb in xs]
+        return np.concatenate(batch_predictions)[: len(x)]
 
-    def step_memory_bytes(self, batch_size: int) -> int:
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> Metrics:
+        return self.task.score(self.predict(x), y)
+
+    def step_memory_bytes(self) -> int:
+        """Working memory XLA allocates for one train step (activations kept for the backward pass,
+        gradients, temporaries), beyond its inputs and outputs."""
         import jax
 
-        b, t = batch_size, self._plan.seq_len
-        shapes = ((b, t, 1), (b, t) if self._plan.per_step else (b,), (b,))  # x, y, w of one batch
+        b, t, f = self.config.batch_size, self.plan.seq_len, self.task.input_width
+        shapes = ((b, t, f), (b, t) if self.plan.per_step else (b,), (b,))  # x, y, w of one batch
         batch = tuple(jax.ShapeDtypeStruct(shape, "float32") for shape in shapes)
         compiled = jax.jit(self._train_step).lower(self.state, batch).compile()
         return int(compiled.memory_analysis().temp_size_in_bytes)
 
-    def state_arrays(self):
-        trainable, non_trainable, opt_vars = self.state
-        return [*trainable, *non_trainable, *opt_vars]
-
     def load_from_model(self):
         """Take the state from the Keras variables (at the start, and after a checkpoint is restored)."""
-        self.state = (
-            [v.value for v in self.model.trainable_variables],
-            [v.value for v in self.model.non_trainable_variables],
-            [v.value for v in self.optimizer.variables],
-        )
+        self.state = tuple([v.value for v in variables] for variables in self._variable_groups())
 
     def sync_to_model(self):
-        trainable, non_trainable, opt_vars = self.state
-        for variables, values in (
-            (self.model.trainable_variables, trainable),
-            (self.model.non_trainable_variables, non_trainable),
-            (self.optimizer.variables, opt_vars),
-        ):
+        """Write the trained values back into the Keras model's variables (for saving)."""
+        for variables, values in zip(self._variable_groups(), self.state):
             for variable, value in zip(variables, values):
                 variable.assign(value)
 
+    def get_state(self) -> list[np.ndarray]:
+        """Parameters, non-trainable variables and optimizer state as NumPy arrays (a checkpoint)."""
+        return [np.array(a) for group in self.state for a in group]
 
-class _TensorFlowSteps:
-    """The TensorFlow path: one `tf.function` per batch, variables updated in place.
+    def set_state(self, arrays: list[np.ndarray]) -> None:
+        """Restore what `get_state` returned."""
+        variables = [v for group in self._variable_groups() for v in group]
+        if len(arrays) != len(variables) or any(a.shape != tuple(v.shape) for a, v in zip(arrays, variables)):
+            raise ValueError("the saved state does not fit this model and optimizer")
+        for variable, value in zip(variables, arrays):
+            variable.assign(value)
+        self.load_from_model()
 
-    The chunks are a Python loop, unrolled into the graph: fine for the optional backend, though a
-    long sequence cut into many chunks compiles slowly.
-    """
-
-    def __init__(self, model, optimizer, task: TaskConfig, plan: ChunkPlan):
-        import tensorflow as tf
-
-        self.model = model
-        self.optimizer = optimizer
-
-        @tf.function
-        def train_step(x, y, w):
-            rnn_state = None
-            if plan.forward_only:  # final-step target: the chunks without a loss, forward only
-                _, rnn_state = model(x[:, : plan.forward_only], return_state=True)
-            spans = plan.spans if plan.per_step else [(plan.forward_only, plan.seq_len)]
-            total = 0.0
-            for start, stop in spans:
-                with tf.GradientTape() as tape:
-                    p, new_state = model(x[:, start:stop], initial_state=rnn_state, return_state=True)
-                    loss = weighted_loss(task, y[:, start:stop] if plan.per_step else y, p, w)
-                grads = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply(grads, model.trainable_variables)
-                rnn_state = [[tf.stop_gradient(s) for s in layer] for layer in new_state]
-                total += loss * (stop - start)
-            return total / (spans[-1][1] - spans[0][0])
-
-        self._train_step = train_step
-        self._predict = tf.function(lambda x: model(x))
-
-    def train_steps(self, xs, ys, ws):
-        return [float(self._train_step(x, y, w)) for x, y, w in zip(xs, ys, ws)]
-
-    def predict(self, x):
-        return self._predict(x)
-
-    def step_memory_bytes(self, batch_size):
-        return None  # TensorFlow reports no per-program memory figure
-
-    def sync_to_model(self):
-        pass  # the variables were updated in place
-
-    def load_from_model(self):
-        pass  # the compiled step reads the variables themselves
-
-    def state_arrays(self):
-        return [v.numpy() for v in _all_variables(self.model, self.optimizer)]
-
-
-def _all_variables(model, optimizer) -> list:
-    """Everything a checkpoint holds, in its order: parameters, non-trainable variables, optimizer state."""
-    return [*model.trainable_variables, *model.non_trainable_variables, *optimizer.variables]
+    def _variable_groups(self) -> tuple[list, list, list]:
+        """Everything a checkpoint holds, in its order: parameters, non-trainable variables, optimizer state."""
+        return self.model.trainable_variables, self.model.non_trainable_variables, self.optimizer.variables
 
 
 @dataclass

@@ -11,9 +11,14 @@ uses 16,000 training sequences (an epoch at T = 200 costs 8x one at T = 25 per s
 
 from pathlib import Path
 
-from lstmlab.config import TARGETS, RunConfig, TaskConfig, TrainConfig
-from lstmlab.study import groups, mean_std, pm, train_one
-from lstmlab.tbptt import ChunkPlan
+from lstmlab import tasks
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.core.tbptt import ChunkPlan
+from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.studies.runner import train_one
+from lstmlab.tasks.integration import Integration
+
+TARGETS = Integration.targets
 
 # seq_len -> (chunk lengths k, (n_train, n_val, n_test), epochs)
 GRID = {25: ((1, 2, 5, 10, 25), (64_000, 16_000, 16_000), 3),
@@ -59,8 +64,9 @@ def summarise(runs: list[dict]) -> list[dict]:
     rows = []
     for (seq_len, target, k), members in groups(runs, ("seq_len", "target", "k")).items():
         metrics = [r["metrics"] for r in members]
+        per_step = tasks.of(RunConfig.from_dict(members[0]["config"]).task).per_step
         row = {"seq_len": seq_len, "target": target, "k": k, "seeds": len(members),
-               "backprop_steps": ChunkPlan.create(seq_len, k, target == "per-step").backprop_steps}
+               "backprop_steps": ChunkPlan.create(seq_len, k, per_step).backprop_steps}
         for name in ("test_accuracy", "epoch_seconds"):
             row[name], row[f"{name}_std"] = mean_std([m[name] for m in metrics])
         memory = [m["step_memory_bytes"] for m in metrics]
@@ -156,3 +162,7 @@ def render(study: dict, figures: list[str]) -> str:
         lines.append("")
     lines += [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+STUDY = Study(name="tbptt", question="truncated BPTT: accuracy, time and memory against the chunk length",
+              plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

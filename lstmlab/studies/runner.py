@@ -1,7 +1,7 @@
-"""Studies: a grid of single-model training runs over seeds, resumable, summarised as mean ± std.
+"""Runs a study: a grid of single-model training runs over seeds, resumable, summarised as mean ± std.
 
-A study module (`study_tbptt`, `study_objective`) says which runs to make (`plan`), what to measure
-in each (`measure`), and how to summarise, draw and report them. This file runs the grid:
+A study (a `Study`, one module each in this folder) says which runs to make, what to measure in each,
+and how to summarise, draw and report them. This file runs the grid:
 
     DIR/study.json   {"study", "complete", "seeds", "quick", "runs": [...], "summary": ..., ...};
                      each run holds its group (the settings the study varies), seed, full
@@ -13,44 +13,44 @@ Rerunning a study into the same DIR reuses every finished run whose configuratio
 interrupted study continues where it stopped; --force starts over.
 """
 
-import importlib
 import json
 import platform
 import time
 from pathlib import Path
 
-import numpy as np
-
+from lstmlab import tasks
 from lstmlab.config import RunConfig
+from lstmlab.core.files import write_atomic
 from lstmlab.errors import UserError
-from lstmlab.files import write_atomic
+from lstmlab.studies.base import Study
 
-STUDIES = {"tbptt": "lstmlab.study_tbptt", "objective": "lstmlab.study_objective"}
 STUDY_FILE = "study.json"
 
 
 def train_one(config: RunConfig, cache_dir: Path, observe=None):
     """Train the first model of `config` on its cached data: (trainer, data, FitResult)."""
-    from lstmlab.data import load_or_create
-    from lstmlab.model import build_model
-    from lstmlab.train import Trainer, fit
+    from lstmlab.core.data import load_or_create
+    from lstmlab.core.model import build_model
+    from lstmlab.core.train import Trainer, fit
 
     data, _ = load_or_create(config.task, cache_dir)
-    model = build_model(config.models[0], seed=config.train.seed, task=config.task)
-    trainer = Trainer(model, config.train, config.task)
+    task = tasks.of(config.task)
+    model = build_model(config.models[0], seed=config.train.seed, task=task)
+    trainer = Trainer(model, config.train, task)
     fitted = fit(trainer, data["train"], data["val"], verbose=False,
                  observe=(lambda epoch, step: observe(trainer, data, epoch, step)) if observe else None)
     return trainer, data, fitted
 
 
-def run_study(name: str, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False, force: bool = False,
+def run_study(study: Study, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False, force: bool = False,
               verbose: bool = True) -> dict:
-    """Run study `name` (a key of STUDIES) into `out`; returns what study.json holds."""
+    """Run `study` into `out`; returns what study.json holds."""
     import keras
 
-    from lstmlab.train import enable_compilation_cache
+    from lstmlab.core.train import enable_compilation_cache, require_jax
 
-    study = importlib.import_module(STUDIES[name])
+    require_jax()
+    name = study.name
     out = Path(out)
     say = (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
     planned = study.plan(seeds, quick)
@@ -98,22 +98,3 @@ def _finished_runs(out: Path, name: str) -> dict:
     if previous.get("study") != name:
         raise UserError(f"{out} holds the {previous.get('study')!r} study: choose another --out, or pass --force")
     return runs
-
-
-def groups(runs: list[dict], fields: tuple[str, ...]) -> dict[tuple, list[dict]]:
-    """Runs grouped by the values of `fields` in their group, in first-seen order."""
-    grouped: dict[tuple, list[dict]] = {}
-    for run in runs:
-        grouped.setdefault(tuple(run["group"][f] for f in fields), []).append(run)
-    return grouped
-
-
-def mean_std(values) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof 1; 0 for a single value)."""
-    values = np.asarray(values, dtype=np.float64)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
-def pm(mean: float, std: float, digits: int = 4) -> str:
-    """'mean ± std' for a report table."""
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"

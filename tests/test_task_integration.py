@@ -1,9 +1,16 @@
+import hashlib
+
 import numpy as np
 
+from lstmlab import tasks
 from lstmlab.config import TaskConfig
-from lstmlab.task import final_labels, generate, labels, targets
+from lstmlab.tasks.integration import labels
 
 SMALL = TaskConfig(seq_len=9, n_train=300, n_val=50, n_test=40, seed=5)
+
+
+def generate(config):
+    return tasks.of(config).generate()
 
 
 def test_labels_follow_the_task_definition():
@@ -16,8 +23,26 @@ def test_splits_have_the_configured_shapes_and_labels():
     data = generate(SMALL)
     assert [len(data[s][0]) for s in ("train", "val", "test")] == [300, 50, 40]
     for x, y in data.values():
-        assert x.shape[1] == 9 and x.dtype == np.float32
+        assert x.shape == (len(x), 9) and x.dtype == np.float32
         np.testing.assert_array_equal(y, (x.astype(np.float64).sum(1) > 1.0).astype(np.float32))
+
+
+def test_reference_data_is_byte_identical_to_lstmlab_0_1():
+    # SHA-256 prefixes of every array of seed 0's reference data, as lstmlab 0.1 (main at 0e976a7,
+    # before tasks were plug-ins) generated them, for all four variants.
+    golden = {
+        ("final", "classification"): ("291fe211009e4f63", "e9a15a95c9dea466", "cd90237a50ba5576"),
+        ("final", "regression"): ("a589b4b88ae661cd", "db78a43e70dcdba2", "6db5289c351ba71f"),
+        ("per-step", "classification"): ("507ea73b123fe5c6", "0173740ff575e246", "1b55c96e8047fd1f"),
+        ("per-step", "regression"): ("494544161108160a", "9cfbdfab709cf8c5", "f0b46561e6a12850"),
+    }
+    inputs = ("11351078f7090f3c", "f445ca5c532d3616", "0e23d2faa3a726c8")  # train, val, test x
+    digest = lambda a: hashlib.sha256(a.tobytes()).hexdigest()[:16]  # noqa: E731
+    for (target, objective), targets in golden.items():
+        data = generate(TaskConfig(target=target, objective=objective))
+        assert tuple(digest(data[s][0]) for s in ("train", "val", "test")) == inputs
+        assert tuple(digest(data[s][1]) for s in ("train", "val", "test")) == targets
+        assert data["train"][0].shape == (64_000, 25)
 
 
 def test_generation_is_byte_identical_per_seed_and_differs_across_seeds():
@@ -50,15 +75,15 @@ def test_target_variants_share_the_sequences():
         np.testing.assert_array_equal(d["train"][0], data[0]["train"][0])
     for variant, d in zip(variants, data):  # every variant asks the same final question
         x, y = d["test"]
-        np.testing.assert_array_equal(final_labels(y, variant), labels(x, 1.0))
+        np.testing.assert_array_equal(tasks.of(variant).truth(y), labels(x, 1.0))
 
 
 def test_per_step_and_regression_targets():
     x = np.array([[0.5, 0.6, -2.0], [2.0, -0.5, 0.25]], dtype=np.float32)
-    per_step = TaskConfig(seq_len=3, target="per-step")
-    assert targets(x, per_step).tolist() == [[0, 1, 0], [1, 1, 1]]  # running sums 0.5 1.1 -0.9; 2 1.5 1.75
-    regression = TaskConfig(seq_len=3, objective="regression")
-    np.testing.assert_allclose(targets(x, regression), [-0.9, 1.75], rtol=1e-6)
-    running = targets(x, TaskConfig(seq_len=3, target="per-step", objective="regression"))
+    targets = lambda **variant: tasks.of(TaskConfig(seq_len=3, **variant)).targets_of(x)  # noqa: E731
+    assert targets(target="per-step").tolist() == [[0, 1, 0], [1, 1, 1]]  # running sums 0.5 1.1 -0.9; 2 1.5 1.75
+    np.testing.assert_allclose(targets(objective="regression"), [-0.9, 1.75], rtol=1e-6)
+    running = targets(target="per-step", objective="regression")
     np.testing.assert_allclose(running, [[0.5, 1.1, -0.9], [2.0, 1.5, 1.75]], rtol=1e-6)
-    assert final_labels(running, TaskConfig(seq_len=3, target="per-step", objective="regression")).tolist() == [0, 1]
+    regression = tasks.of(TaskConfig(seq_len=3, target="per-step", objective="regression"))
+    assert regression.truth(running).tolist() == [0, 1]

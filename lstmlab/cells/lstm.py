@@ -12,9 +12,11 @@ The weights are laid out exactly as in `keras.layers.LSTM` (`kernel` (in, 4u), `
 import keras
 from keras import ops
 
+from lstmlab.cells.base import RecurrentCell
+
 
 @keras.saving.register_keras_serializable(package="lstmlab")
-class LSTMCell(keras.layers.Layer):
+class LSTMCell(RecurrentCell):
     """Long short-term memory cell (Hochreiter & Schmidhuber 1997) with a forget gate.
 
     The forget-gate bias starts at `forget_bias` (1 by default, as recommended by Jozefowicz et al.
@@ -35,25 +37,21 @@ class LSTMCell(keras.layers.Layer):
         (32, 25)
     """
 
+    kind = "lstm"
+
     def __init__(self, units: int, forget_bias: float = 1.0, seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
-            raise ValueError(f"`units` must be a positive integer, got units={units!r}")
-        self.units = units
+        super().__init__(units, seed=seed, **kwargs)
         self.forget_bias = float(forget_bias)
-        self.seed = seed
-        self.state_size = [units, units]
+
+    @property
+    def state_size(self) -> list[int]:
+        return [self.units, self.units]  # h, c
 
     def build(self, input_shape):
         u = self.units
-        # Keras's defaults for an LSTM: Glorot-uniform input weights, orthogonal recurrent weights.
-        recurrent_seed = None if self.seed is None else self.seed + 1
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], 4 * u), initializer=keras.initializers.GlorotUniform(self.seed), name="kernel"
-        )
-        self.recurrent_kernel = self.add_weight(
-            shape=(u, 4 * u), initializer=keras.initializers.Orthogonal(seed=recurrent_seed), name="recurrent_kernel"
-        )
+        kernel_init, recurrent_init = self._initializers()
+        self.kernel = self.add_weight(shape=(input_shape[-1], 4 * u), initializer=kernel_init, name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(u, 4 * u), initializer=recurrent_init, name="recurrent_kernel")
 
         def bias_init(shape, dtype=None):
             # zeros for i, c, o; forget_bias for f
@@ -89,9 +87,5 @@ class LSTMCell(keras.layers.Layer):
         shift = ops.concatenate([half, half, zero, half])
         return ops.tanh(z * scale) * scale + shift
 
-    def call(self, inputs, states):
-        """inputs (B, in), states [h_tm1, c_tm1] (B, u) each -> (h, [h, c])."""
-        return self.step(self.project_inputs(inputs), states)
-
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "forget_bias": self.forget_bias, "seed": self.seed}
+        return {**super().get_config(), "forget_bias": self.forget_bias}

@@ -1,0 +1,1 @@
+"""`lstmlab bench`: training throughput of lstmlab against the implementations a user might pick instead."""

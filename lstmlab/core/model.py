@@ -1,0 +1,67 @@
+"""The sequence model: stacked recurrent layers of one cell and a read-out on the last step (or every step)."""
+
+import keras
+from keras import ops
+
+from lstmlab import cells
+from lstmlab.config import ModelConfig
+from lstmlab.core.rnn import RNN
+
+
+@keras.saving.register_keras_serializable(package="lstmlab")
+class SequenceModel(keras.Model):
+    """`layers` recurrent layers of `cell` with `units` each, feeding their whole sequence on, and a read-out.
+
+    The read-out is a Dense(1) with `activation` (sigmoid: a probability; None: a value), applied
+    to the last step, or to every step when `per_step`. Recurrent, so it accepts any sequence
+    length: (B, T, F) -> (B,), or (B, T) when `per_step`.
+    """
+
+    def __init__(self, cell: str = "lstm", layers: int = 1, units: int = 25, seed: int | None = None,
+                 per_step: bool = False, activation: str | None = "sigmoid", **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.num_layers = layers
+        self.units = units
+        self.seed = seed
+        self.per_step = per_step
+        self.activation = activation
+        cell_class = cells.get(cell)
+        # Distinct initializer seeds per layer (each cell uses its seed and seed + 1).
+        seeds = [None] * (layers + 1) if seed is None else [seed * 1000 + 2 * i for i in range(layers + 1)]
+        self.rnns = [RNN(cell_class(units, seed=seeds[i], name="cell"), name=f"{cell}_{i + 1}") for i in range(layers)]
+        self.readout = keras.layers.Dense(
+            1, activation=activation, kernel_initializer=keras.initializers.GlorotUniform(seeds[-1]), name="readout"
+        )
+
+    def initial_state(self, batch_size: int) -> list[list]:
+        """Zero states: per layer, one (batch_size, width) array per entry of the cell's state_size."""
+        return [[ops.zeros((batch_size, width)) for width in rnn.cell.state_size] for rnn in self.rnns]
+
+    def call(self, x, initial_state=None, return_state: bool = False):
+        """x (B, T, F) -> predictions (B,), or (B, T) when `per_step`.
+
+        `initial_state`: per layer, the list of state arrays to start from (default zeros). With
+        `return_state` the final states are returned too, as (predictions, states), so that
+        truncated BPTT can carry the state from one chunk of a sequence to the next.
+        """
+        states = list(initial_state) if initial_state is not None else [None] * len(self.rnns)
+        final_states = []
+        for rnn, state in zip(self.rnns, states):
+            x, state = rnn(x, initial_state=state)  # (B, T, u); the cell's states
+            final_states.append(state)
+        read = x if self.per_step else x[:, -1]  # (B, T, u) or (B, u)
+        predictions = ops.squeeze(self.readout(read), axis=-1)  # (B, T) or (B,)
+        return (predictions, final_states) if return_state else predictions
+
+    def get_config(self):
+        return {**super().get_config(), "cell": self.cell, "layers": self.num_layers, "units": self.units,
+                "seed": self.seed, "per_step": self.per_step, "activation": self.activation}
+
+
+def build_model(config: ModelConfig, seed: int, task) -> SequenceModel:
+    """A built model for `task` (a lstmlab.tasks.Task) whose initial weights depend only on `config` and `seed`."""
+    model = SequenceModel(config.cell, config.layers, config.units, seed=seed, per_step=task.per_step,
+                          activation=task.objective.activation, name=config.name)
+    model(ops.zeros((1, 1, task.input_width)))  # builds the weights
+    return model

@@ -1,0 +1,7 @@
+"""Studies: questions answered by a grid of runs over seeds (`runner.py` runs any `Study`)."""
+
+from lstmlab.studies.adding import STUDY as ADDING
+from lstmlab.studies.objective import STUDY as OBJECTIVE
+from lstmlab.studies.tbptt import STUDY as TBPTT
+
+STUDIES = {study.name: study for study in (TBPTT, OBJECTIVE, ADDING)}

@@ -1,0 +1,297 @@
+"""The adding study: how many training sequences does each cell need to reach the paper's criterion
+on the adding problem (Hochreiter & Schmidhuber 1997, experiment 4)?
+
+The paper's LSTM needed 74,000 training sequences at T = 100 (209,000 at T = 500), after which all
+but a few of 2,560 test sequences were within 0.04 of the target (1 wrong at T = 100). Here each
+cell (lstm, gru, rnn) trains, one 1-layer model of 25 units per seed, and every `steps_per_call`
+steps the whole test split is scored; a run stops at the first evaluation where at most
+`allowed_wrong(n_test)` test sequences are off by 0.04 or more (MAX_WRONG of PAPER_TEST: our reading
+of the paper's "all but a few"), or when the budget (`epochs` passes over the training split) is
+spent. The training split is reused, reshuffled, for every pass: the paper drew fresh sequences.
+
+Per run: sequences to the criterion (None if not reached within the budget), the learning curve
+(sequences seen, test fraction solved, test sequences wrong, test MSE), the final point of it, and
+the wall time.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lstmlab import cells, tasks
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.tasks.adding import TOLERANCE, Adding
+
+CELLS = cells.NAMES  # lstm, gru, rnn
+PAPER_TEST = 2_560  # the paper's test set
+MAX_WRONG = 5  # of PAPER_TEST: our reading of "all but a few" (the paper reports 1 wrong at T = 100)
+PAPER_SEQUENCES = {100: 74_000, 500: 209_000}  # the paper's LSTM: training sequences to its criterion, by T
+UNITS = 25
+
+# Full: T = 100, 64,000 training sequences reused for up to 5 epochs (320,000 sequences), the test
+# split scored every 100 steps (3,200 sequences). Quick (the tests): the task's shortest sequences and
+# a budget of 200 steps, scored every 25.
+FULL = {"seq_len": 100, "samples": (64_000, 256, PAPER_TEST), "epochs": 5, "eval_every": 100}
+QUICK = {"seq_len": Adding.min_seq_len, "samples": (1_600, 256, 256), "epochs": 4, "eval_every": 25}
+
+
+def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
+    grid = QUICK if quick else FULL
+    n_train, n_val, n_test = grid["samples"]
+    runs = []
+    for cell in CELLS:
+        for seed in range(seeds):
+            task = TaskConfig(name="adding", seq_len=grid["seq_len"], n_train=n_train, n_val=n_val, n_test=n_test,
+                              seed=seed)
+            # steps_per_call is the evaluation cadence: one compiled call between evaluations; the
+            # whole test split is one prediction batch.
+            train = TrainConfig(epochs=grid["epochs"], batch_size=32, learning_rate=1e-3, seed=seed,
+                                steps_per_call=grid["eval_every"], eval_batch_size=n_test)
+            runs.append(({"cell": cell}, RunConfig(task=task, cells=(cell,), layers=(1,), units=UNITS, train=train)))
+    return runs
+
+
+def allowed_wrong(n_test: int) -> int:
+    """Test sequences that may be wrong at the criterion: MAX_WRONG per PAPER_TEST, rounded down."""
+    return MAX_WRONG * n_test // PAPER_TEST
+
+
+def budget(config: RunConfig) -> int:
+    """Training sequences a run may see: `epochs` passes over the training split."""
+    return config.train.epochs * config.task.n_train
+
+
+def schedule(n_train: int, batch_size: int, epochs: int, every: int):
+    """(epoch, first step, stop step, sequences seen at stop) of each compiled call, in order.
+
+    Calls are `every` steps, the last of an epoch shorter when the epoch's steps are not a multiple
+    of it; the last batch of an epoch is partial when n_train is not a multiple of batch_size.
+    """
+    steps = -(-n_train // batch_size)
+    for epoch in range(1, epochs + 1):
+        for first in range(0, steps, every):
+            stop = min(steps, first + every)
+            yield epoch, first, stop, (epoch - 1) * n_train + min(stop * batch_size, n_train)
+
+
+def sequences_to_criterion(curve: dict, max_wrong: int) -> int | None:
+    """Sequences seen at the first point of `curve` with at most `max_wrong` wrong; None if none has."""
+    for sequences, wrong in zip(curve["sequences"], curve["wrong"]):
+        if wrong <= max_wrong:
+            return sequences
+    return None
+
+
+def measure(config: RunConfig, cache_dir: Path) -> dict:
+    from lstmlab.core.batches import epoch_permutation, stack_batches
+    from lstmlab.core.data import load_or_create
+    from lstmlab.core.model import build_model
+    from lstmlab.core.train import Trainer
+
+    started = time.perf_counter()
+    task = tasks.of(config.task)
+    data, _ = load_or_create(config.task, cache_dir)
+    (x_train, y_train), (x_test, y_test) = data["train"], data["test"]
+    model = build_model(config.models[0], seed=config.train.seed, task=task)
+    trainer = Trainer(model, config.train, task)
+    max_wrong = allowed_wrong(len(x_test))
+    truth = task.truth(y_test)
+    curve = {"sequences": [], "solved": [], "wrong": [], "mse": []}
+
+    def evaluate(sequences: int) -> bool:
+        """Score the test split into the curve; has the criterion been met?"""
+        predictions = trainer.predict(x_test)
+        correct = task.correct(predictions, truth)
+        curve["sequences"].append(sequences)
+        curve["solved"].append(float(correct.mean()))
+        curve["wrong"].append(int(np.sum(~correct)))
+        curve["mse"].append(task.objective.numpy_loss(y_test, predictions))
+        return curve["wrong"][-1] <= max_wrong
+
+    train_seconds, diverged = 0.0, False
+    train = config.train
+    # The untrained model is the first point; the rest only if it misses the criterion.
+    calls = () if evaluate(0) else schedule(len(x_train), train.batch_size, train.epochs, train.steps_per_call)
+    stacked_epoch = None
+    for epoch, first, stop, sequences in calls:
+        if stacked_epoch != epoch:
+            order = epoch_permutation(len(x_train), train.seed, epoch)
+            xs, ys, ws = stack_batches(x_train, y_train, train.batch_size, order)
+            stacked_epoch = epoch
+        t0 = time.perf_counter()
+        losses = trainer.train_steps(xs[first:stop], ys[first:stop], ws[first:stop])
+        train_seconds += time.perf_counter() - t0
+        if not np.all(np.isfinite(losses)):
+            diverged = True  # recorded as not reaching the criterion; the curve ends at the last finite point
+            break
+        if evaluate(sequences):
+            break
+    return {
+        "sequences_to_criterion": sequences_to_criterion(curve, max_wrong),
+        "max_wrong": max_wrong,
+        "budget": budget(config),
+        "sequences_seen": curve["sequences"][-1],
+        "diverged": diverged,
+        "final_solved": curve["solved"][-1],
+        "final_wrong": curve["wrong"][-1],
+        "final_mse": curve["mse"][-1],
+        "baseline_solved": task.baselines(y_train, y_test)[0]["accuracy"],  # predict the mean
+        "parameters": int(model.count_params()),
+        "curve": curve,
+        "train_seconds": train_seconds,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def headline(metrics: dict) -> str:
+    reached = metrics["sequences_to_criterion"]
+    outcome = (f"criterion after {reached:,} sequences" if reached is not None
+               else f"criterion not reached in {metrics['sequences_seen']:,} sequences"
+               + (" (diverged)" if metrics["diverged"] else ""))
+    return f"{outcome}; {metrics['final_wrong']} of the test wrong, solved {metrics['final_solved']:.4f}"
+
+
+def summarise(runs: list[dict]) -> list[dict]:
+    rows = []
+    for (cell,), members in groups(runs, ("cell",)).items():
+        metrics = [r["metrics"] for r in members]
+        reached = sorted(m["sequences_to_criterion"] for m in metrics if m["sequences_to_criterion"] is not None)
+        solved, solved_std = mean_std([m["final_solved"] for m in metrics])
+        seconds, seconds_std = mean_std([m["seconds"] for m in metrics])
+        rows.append({
+            "cell": cell, "seeds": len(members), "reached": len(reached),
+            "median_sequences": float(np.median(reached)) if reached else None,
+            "min_sequences": reached[0] if reached else None, "max_sequences": reached[-1] if reached else None,
+            "final_solved": solved, "final_solved_std": solved_std,
+            "final_wrong_median": float(np.median([m["final_wrong"] for m in metrics])),
+            "seconds": seconds, "seconds_std": seconds_std,
+            "parameters": metrics[0]["parameters"],
+        })
+    return rows
+
+
+def draw(study: dict, out: Path) -> list[str]:
+    from lstmlab.plots import plt
+
+    runs = study["runs"]
+    config = RunConfig.from_dict(runs[0]["config"])
+    n_test, seq_len = config.task.n_test, config.task.seq_len
+    max_wrong = allowed_wrong(n_test)
+    colours = {cell: f"C{i}" for i, cell in enumerate(CELLS)}
+    fig, (solved_ax, wrong_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    labelled = set()
+    for run in runs:
+        cell, curve = run["group"]["cell"], run["metrics"]["curve"]
+        thousands = np.array(curve["sequences"]) / 1000
+        label = None if cell in labelled else cell
+        labelled.add(cell)
+        solved_ax.plot(thousands, curve["solved"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
+        wrong_ax.plot(thousands, curve["wrong"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
+        if run["metrics"]["sequences_to_criterion"] is not None:
+            wrong_ax.plot(thousands[-1], curve["wrong"][-1], "o", color=colours.get(cell))
+    criterion = f"criterion: at most {max_wrong} of {n_test:,} wrong"
+    solved_ax.axhline(1 - max_wrong / n_test, color="k", ls="--", lw=1, label=criterion)
+    wrong_ax.axhline(max_wrong, color="k", ls="--", lw=1, label=criterion)
+    wrong_ax.set_yscale("symlog", linthresh=1)
+    if seq_len in PAPER_SEQUENCES:
+        for ax in (solved_ax, wrong_ax):
+            ax.axvline(PAPER_SEQUENCES[seq_len] / 1000, color="grey", ls=":", lw=1.5,
+                       label=f"paper's LSTM: {PAPER_SEQUENCES[seq_len]:,}")
+    solved_ax.set_ylabel(f"test fraction solved (|error| < {TOLERANCE})")
+    wrong_ax.set_ylabel(f"test sequences wrong (of {n_test:,})")
+    for ax in (solved_ax, wrong_ax):
+        ax.set_xlabel("training sequences seen (thousands)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Adding problem, T = {seq_len}: one line per seed")
+    fig.tight_layout()
+    fig.savefig(out / "learning_curves.png", dpi=120)
+    plt.close(fig)
+    return ["learning_curves.png"]
+
+
+def _sequences(value) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def render(study: dict, figures: list[str]) -> str:
+    seeds, rows, runs = study["seeds"], study["summary"], study["runs"]
+    config = RunConfig.from_dict(runs[0]["config"])
+    task, train = config.task, config.train
+    max_wrong = allowed_wrong(task.n_test)
+    total = budget(config)
+    cadence = train.steps_per_call * train.batch_size
+    paper = PAPER_SEQUENCES.get(task.seq_len)
+    baseline = float(np.mean([r["metrics"]["baseline_solved"] for r in runs]))
+    lines = [
+        "# How many training sequences to solve the adding problem?",
+        "",
+        f"`lstmlab study adding{' --quick' if study['quick'] else ''} --seeds {seeds}`: one 1-layer model of "
+        f"{config.units} units per cell and seed ({len(runs)} runs, {study['seconds'] / 60:.1f} min on Keras backend "
+        f"`{study['environment']['backend']}`). The adding problem of Hochreiter & Schmidhuber (1997), experiment 4, "
+        f"at T = {task.seq_len}: output 0.5 + (X1 + X2) / 4 of the two marked values; a test sequence is solved when "
+        f"the output is within {TOLERANCE} of the target.",
+        "",
+        f"Training: Adam at {train.learning_rate:g}, batch {train.batch_size}, squared error, on {task.n_train:,} "
+        f"training sequences per seed, reshuffled and reused for up to {train.epochs} epochs (a budget of "
+        f"{total:,} sequences). Every {train.steps_per_call} steps ({cadence:,} "
+        f"sequences) all {task.n_test:,} test sequences are scored; a run stops at the first evaluation with at most "
+        f"{max_wrong} of them wrong. The criterion is our reading of the paper's \"all but a few\" "
+        f"({MAX_WRONG} of {PAPER_TEST:,}, scaled to the test set's size). 'Sequences to criterion' is the number of "
+        f"training sequences seen at that evaluation: an upper bound, at most {cadence:,} above the point where "
+        "the criterion was first met.",
+        "",
+        "| cell | parameters | reached the criterion | sequences to criterion: median (min–max) | "
+        "final test solved | median final wrong | minutes per run | paper (LSTM) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        spread = ("" if row["reached"] < 2
+                  else f" ({_sequences(row['min_sequences'])}–{_sequences(row['max_sequences'])})")
+        paper_cell = f"{paper:,}" if paper and row["cell"] == "lstm" else "–"
+        lines.append(
+            f"| {row['cell']} | {row['parameters']:,} | {row['reached']} of {row['seeds']} | "
+            f"{_sequences(row['median_sequences'])}{spread} | {pm(row['final_solved'], row['final_solved_std'])} | "
+            f"{row['final_wrong_median']:g} of {task.n_test:,} | {row['seconds'] / 60:.1f} | {paper_cell} |")
+    lines += [
+        "",
+        f"The paper's LSTM: {PAPER_SEQUENCES[100]:,} training sequences at T = 100 (1 of 2,560 test sequences wrong) "
+        f"and {PAPER_SEQUENCES[500]:,} at T = 500. Predicting the mean target solves {baseline:.3f} of the test "
+        "sequences. Final test solved: mean ± sample standard deviation over seeds, at each run's last evaluation "
+        "(where it stopped).",
+        "",
+        "Per run:",
+        "",
+        "| cell | seed | sequences to criterion | sequences seen | test wrong at the end | test MSE at the end |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        m = run["metrics"]
+        lines.append(f"| {run['group']['cell']} | {run['seed']} | {_sequences(m['sequences_to_criterion'])} | "
+                     f"{m['sequences_seen']:,}{' (diverged)' if m['diverged'] else ''} | {m['final_wrong']:,} | "
+                     f"{m['final_mse']:.2e} |")
+    lines += [
+        "",
+        "Caveats, where this differs from the paper:",
+        "",
+        "- Optimiser: Adam at 1e-3 on mini-batches of 32; the paper trained online (one update per sequence) "
+        "with its own learning rate. 'Sequences seen' counts sequences, not updates: a budget of "
+        f"{total:,} sequences is {total // train.batch_size:,} updates here.",
+        f"- Data: the paper drew a fresh sequence for every update; here {task.n_train:,} training sequences are "
+        "reused, reshuffled, every epoch, so beyond the first epoch the model sees sequences again.",
+        f"- Length: every sequence has exactly T = {task.seq_len} steps; the paper drew lengths between T and "
+        "T + T/10.",
+        "- Models: 25 units per cell, far more weights than the paper's small LSTM.",
+        "- Stopping: the paper stopped on a training criterion and then counted test errors; here the test split "
+        "itself is scored during training and decides when to stop, at the cadence above.",
+        "",
+    ]
+    lines += [f"![{name}]({name})" for name in figures]
+    return "\n".join(lines) + "\n"
+
+
+STUDY = Study(name="adding",
+              question="training sequences each cell needs to reach the paper's criterion on the adding problem",
+              plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

@@ -1,0 +1,49 @@
+"""What a study is (a typed `Study`), and the statistics its summaries share."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lstmlab.config import RunConfig
+
+Plan = list[tuple[dict, RunConfig]]  # (group: the settings the study varies, the run's config)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A question answered by a grid of single-model runs over seeds; `runner.run_study` runs it.
+
+    plan(seeds, quick) -> the runs to make; measure(config, cache_dir) -> one run's metrics (a
+    JSON-able dict); headline(metrics) -> a progress line; summarise(runs) -> the summary rows;
+    draw(study, out) -> the figure files it wrote into out; render(study, figures) -> report.md.
+    """
+
+    name: str
+    question: str  # one line for --help
+    plan: Callable[[int, bool], Plan]
+    measure: Callable[[RunConfig, Path], dict]
+    headline: Callable[[dict], str]
+    summarise: Callable[[list[dict]], list[dict]]
+    draw: Callable[[dict, Path], list[str]]
+    render: Callable[[dict, list[str]], str]
+
+
+def groups(runs: list[dict], fields: tuple[str, ...]) -> dict[tuple, list[dict]]:
+    """Runs grouped by the values of `fields` in their group, in first-seen order."""
+    grouped: dict[tuple, list[dict]] = {}
+    for run in runs:
+        grouped.setdefault(tuple(run["group"][f] for f in fields), []).append(run)
+    return grouped
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof 1; 0 for a single value)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def pm(mean: float, std: float, digits: int = 4) -> str:
+    """'mean ± std' for a report table."""
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
