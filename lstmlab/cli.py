@@ -173,9 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="score a finished run's models on your own sequences")
     evaluate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the --out of a finished `lstmlab run`")
     evaluate.add_argument("--data", type=Path, required=True, metavar="FILE",
-                          help=".npy of shape (n, T) or (n, T, 1), or .csv with one sequence per row")
-    evaluate.add_argument("--labels", type=Path, metavar="FILE", help="0/1 labels (.npy or .csv); default: from the task")
-    evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv", help="write per-row probabilities here")
+                          help=".npy of shape (n, T, F) ((n, T) for one input channel), or .csv with one sequence "
+                               "per row, the F channels of each step side by side")
+    evaluate.add_argument("--labels", type=Path, metavar="FILE",
+                          help="the answers (.npy or one-column .csv): 0/1 labels, or target values for the adding "
+                               "task; default: computed by the task from the sequences")
+    evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv",
+                          help="write each row's last-step prediction, one column per model, here")
 
     from lstmlab.studies import STUDIES
 

@@ -105,8 +105,7 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
         final[name] = task.final_predictions(outputs)
         accuracy[name] = task.accuracy(outputs, truth)
     if predictions is not None:
-        column = "p" if task.objective.activation == "sigmoid" else "value"
-        rows = ["index,label," + ",".join(f"{column}_{name}" for name in names)]
+        rows = ["index,label," + ",".join(f"{task.objective.prediction}_{name}" for name in names)]
         for i in range(len(x)):
             rows.append(f"{i},{truth[i]:g}," + ",".join(f"{final[n][i]:.6f}" for n in names))
         write_atomic(Path(predictions), "\n".join(rows) + "\n")

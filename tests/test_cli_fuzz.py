@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from lstmlab.cli import main
 
 FLAGS = ["--seq-len", "--samples", "--threshold", "--seed", "--layers", "--units", "--epochs", "--batch-size", "--lr",
-         "--checkpoint-every", "--tbptt", "--target", "--objective", "--bogus", "-x"]
+         "--checkpoint-every", "--tbptt", "--target", "--objective", "--task", "--cell", "--bogus", "-x"]
 VALUES = st.one_of(
+    st.sampled_from(["adding", "integration", "gru", "lstm,rnn", "rnn,rnn", "per-step", "regression", "classification"]),
     st.integers(-10**6, 10**12).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.lists(st.integers(-5, 10**5).map(str), min_size=1, max_size=4).map(",".join),

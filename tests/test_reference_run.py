@@ -1,4 +1,4 @@
-"""The reference experiment exactly as the README runs it (slow: about a minute on 2 cores)."""
+"""The reference experiment exactly as the README runs it (slow: under a minute on 2 cores)."""
 
 import json
 
@@ -7,11 +7,13 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_default_run_reaches_the_reference_accuracy(cli, tmp_path):
+def test_default_run_gives_the_reference_numbers(cli, tmp_path):
     result = cli("run", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "runs" / "reference" / "results.json").read_text())
     accuracies = {m["name"]: m["test_accuracy"] for m in results["models"]}
-    assert set(accuracies) == {"lstm-1layer", "lstm-2layer"}
-    assert min(accuracies.values()) >= 0.98, accuracies
+    # Seed 0 on the pinned versions: the figures lstmlab 0.1 published (15,757 and 15,874 of 16,000
+    # test sequences). Another CPU may round differently inside XLA; see the README.
+    assert accuracies == {"lstm-1layer": 0.9848125, "lstm-2layer": 0.992125}
+    assert results["baselines"] == [{"name": "majority class", "accuracy": 0.58825, "loss": None}]
     assert (tmp_path / "runs" / "reference" / "curves.png").is_file()

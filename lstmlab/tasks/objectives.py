@@ -13,6 +13,7 @@ class Objective:
     name: str
     activation: str | None
     loss_name: str
+    prediction: str  # what the read-out gives, as a column name: "p" (a probability) or "value"
 
     def loss(self, y, p):
         """Element-wise training loss of predictions p against targets y (same shape), keras.ops."""
@@ -24,7 +25,7 @@ class Objective:
 
 
 class BinaryCrossEntropy(Objective):
-    name, activation, loss_name = "classification", "sigmoid", "binary cross-entropy"
+    name, activation, loss_name, prediction = "classification", "sigmoid", "binary cross-entropy", "p"
 
     def loss(self, y, p):
         from keras import ops
@@ -38,7 +39,7 @@ class BinaryCrossEntropy(Objective):
 
 
 class SquaredError(Objective):
-    name, activation, loss_name = "regression", None, "mean squared error"
+    name, activation, loss_name, prediction = "regression", None, "mean squared error", "value"
 
     def loss(self, y, p):
         from keras import ops
