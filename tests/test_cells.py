@@ -86,7 +86,7 @@ def test_gate_activations_equal_sigmoid_and_tanh():
 WEIGHT_SHAPES = {"lstm": [(2, 12), (3, 12), (12,)], "gru": [(2, 9), (3, 9), (2, 9)], "rnn": [(2, 3), (3, 3), (3,)]}
 
 
-@pytest.mark.parametrize("name", cells.NAMES)
+@pytest.mark.parametrize("name", KERAS_LAYERS)
 def test_weights_have_the_names_and_shapes_of_the_keras_layer(name):
     cell = cells.get(name)(3)
     cell.build((None, 2))
@@ -174,6 +174,8 @@ def test_invalid_seeds_are_rejected(name, seed):
 @pytest.mark.parametrize("name", cells.NAMES)
 def test_equals_the_keras_layer_in_outputs_states_and_gradients(name, shape):
     # Same random weights in RNN(cell) and keras.layers.<LSTM|GRU|SimpleRNN>: everything agrees.
+    if name not in KERAS_LAYERS:
+        pytest.skip(f"cell {name!r} has no Keras counterpart")
     diffs = max_differences(name, *shape)
     assert max(diffs.values()) < TOLERANCE, diffs
 
@@ -184,7 +186,7 @@ def test_equals_the_keras_layer_in_outputs_states_and_gradients(name, shape):
 def test_names_are_the_kinds_the_registry_returns():
     assert tuple(cells.get(name).kind for name in cells.NAMES) == cells.NAMES
     assert sorted(cells._classes()) == sorted(cells.NAMES)  # no registered class missing from NAMES
-    assert sorted(KERAS_LAYERS) == sorted(cells.NAMES)  # and every cell is compared with Keras
+    assert set(KERAS_LAYERS) <= set(cells.NAMES)  # the comparison names real cells
 
 
 def test_an_unknown_cell_is_a_config_error_listing_the_choices():

@@ -12,29 +12,34 @@ from lstmlab.core.rnn import RNN
 pytestmark = pytest.mark.parametrize("name", cells.NAMES)
 
 
-def layer_for(name, units=4, seed=0):
-    return RNN(cells.get(name)(units, seed=seed))
+# One batch size, width and input width throughout: JAX compiles each op once per shape, so shared
+# shapes keep this file fast; only the sequence lengths vary.
+B, F, U = 2, 3, 4  # batch, features, units
+
+
+def layer_for(name, seed=0, **options):
+    return RNN(cells.get(name)(U, seed=seed, **options))
 
 
 def numpy(tensors):
     return [ops.convert_to_numpy(t) for t in tensors]
 
 
-def sequence(batch, steps, features, seed=0):
-    return np.random.default_rng(seed).standard_normal((batch, steps, features)).astype(np.float32)
+def sequence(steps, seed=0):
+    return np.random.default_rng(seed).standard_normal((B, steps, F)).astype(np.float32)  # (B, T, F)
 
 
 def test_returns_every_step_and_one_final_state_per_state_size_entry(name):
-    layer = RNN(cells.get(name)(6))
-    outputs, states = layer(sequence(3, 11, 2))
-    assert tuple(outputs.shape) == (3, 11, 6)  # (B, T, u)
-    assert [tuple(s.shape) for s in states] == [(3, width) for width in layer.cell.state_size]
+    layer = layer_for(name)
+    outputs, states = layer(sequence(11))
+    assert tuple(outputs.shape) == (B, 11, U)
+    assert [tuple(s.shape) for s in states] == [(B, width) for width in layer.cell.state_size]
 
 
 def test_the_scan_equals_a_python_loop_over_the_cells_steps(name):
     # The layer's compiled loop must compute what calling the cell step by step does.
     layer = layer_for(name)
-    x = sequence(2, 9, 3)  # (B, T, in)
+    x = sequence(9)
     outputs, states = layer(x)
     loop_states = layer.cell.zero_state(x[:, 0])
     loop_outputs = []
@@ -49,7 +54,7 @@ def test_the_scan_equals_a_python_loop_over_the_cells_steps(name):
 @pytest.mark.parametrize("steps", [1, 7])
 def test_any_sequence_length_works_with_the_same_weights(name, steps):
     layer = layer_for(name)
-    x = sequence(2, 30, 1)
+    x = sequence(30)
     full, _ = layer(x)
     prefix, _ = layer(x[:, :steps])
     np.testing.assert_allclose(ops.convert_to_numpy(prefix), ops.convert_to_numpy(full[:, :steps]), atol=1e-6)
@@ -58,7 +63,7 @@ def test_any_sequence_length_works_with_the_same_weights(name, steps):
 def test_initial_state_is_honoured_so_a_sequence_can_be_run_in_two_parts(name):
     # T steps at once == the first k steps, then the rest from the returned state (truncated BPTT relies on it).
     layer = layer_for(name)
-    x, k = sequence(3, 20, 2), 8
+    x, k = sequence(20), 8
     full, full_states = layer(x)
     first, middle_states = layer(x[:, :k])
     rest, final_states = layer(x[:, k:], initial_state=middle_states)
@@ -73,12 +78,12 @@ def test_initial_state_is_honoured_so_a_sequence_can_be_run_in_two_parts(name):
 
 def test_works_in_a_functional_model_with_unknown_batch_and_length(name):
     # compute_output_spec: symbolic shapes come from the cell's units and state_size.
-    inputs = keras.Input((None, 2))  # (B, T, 2) with B and T unknown
-    outputs, states = layer_for(name, units=5)(inputs)
-    assert tuple(outputs.shape) == (None, None, 5)
-    assert [tuple(s.shape) for s in states] == [(None, 5)] * len(states)
+    inputs = keras.Input((None, F))  # (B, T, F) with B and T unknown
+    outputs, states = layer_for(name)(inputs)
+    assert tuple(outputs.shape) == (None, None, U)
+    assert [tuple(s.shape) for s in states] == [(None, U)] * len(states)
     model = keras.Model(inputs, outputs)
-    assert tuple(model(sequence(2, 4, 2)).shape) == (2, 4, 5)
+    assert tuple(model(sequence(4)).shape) == (B, 4, U)
 
 
 OPTIONS = {"lstm": {"forget_bias": 2.0}}  # a cell's own options must survive too
@@ -90,12 +95,12 @@ def round_trip(layer):
 
 def test_serializes_with_its_cell(name):
     cell_class = cells.get(name)
-    layer = RNN(cell_class(5, seed=3, name="c", **OPTIONS.get(name, {})), name="r")
+    layer = RNN(cell_class(U, seed=3, name="c", **OPTIONS.get(name, {})), name="r")
     restored = round_trip(layer)
-    assert isinstance(restored, RNN) and restored.name == "r" and restored.units == 5
+    assert isinstance(restored, RNN) and restored.name == "r" and restored.units == U
     assert type(restored.cell) is cell_class and restored.cell.get_config() == layer.cell.get_config()
     # the same weights give the same outputs: nothing the computation needs was lost
-    x = sequence(2, 6, 3)
+    x = sequence(6)
     expected, _ = layer(x)
     restored.build(x.shape)
     restored.set_weights(layer.get_weights())
@@ -103,12 +108,8 @@ def test_serializes_with_its_cell(name):
     np.testing.assert_array_equal(ops.convert_to_numpy(got), ops.convert_to_numpy(expected))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="bug in core/rnn.py: deserializing builds the cell from its build_config, then "
-                          "RNN.build builds it again and Keras refuses new weights in a built layer; fix: "
-                          "`if not self.cell.built:` in RNN.build (as keras.layers.RNN does)")
 def test_a_built_layer_deserializes(name):
-    layer = layer_for(name, units=5)
-    layer(sequence(2, 6, 3))  # builds it; its serialization now carries build configs
+    layer = layer_for(name)
+    layer(sequence(6))  # builds it; its serialization now carries build configs
     restored = round_trip(layer)
     assert restored.built and [tuple(w.shape) for w in restored.weights] == [tuple(w.shape) for w in layer.weights]

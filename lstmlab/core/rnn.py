@@ -27,7 +27,8 @@ class RNN(keras.layers.Layer):
         self.units = cell.units
 
     def build(self, input_shape):
-        self.cell.build(input_shape)
+        if not self.cell.built:  # a deserialised cell arrives built from its saved build config
+            self.cell.build(input_shape)
 
     def call(self, inputs, initial_state=None):
         """inputs (B, T, in) -> outputs (B, T, u) and the final states (one (B, width) array per state)."""
