@@ -218,8 +218,11 @@ def cmd_bench(args) -> None:
 def cmd_run(args) -> None:
     import json
 
+    from lstmlab.core import budget, workdir
     from lstmlab.experiment import saved_config
 
+    workdir.check(args.out, "run", "--out")
+    workdir.check(args.cache_dir, "cache", "--cache-dir")
     if args.resume:
         config = saved_config(args.out)
         if config is None:
@@ -228,10 +231,10 @@ def cmd_run(args) -> None:
         train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                             checkpoint_steps=args.checkpoint_every, tbptt=args.tbptt)
         config = RunConfig(task=_task_config(args), cells=args.cells, layers=args.layers, units=args.units, train=train)
-    _check_writable_dir(args.out, "--out")
-    _check_writable_dir(args.cache_dir, "--cache-dir")
+    estimate = budget.check(config, args.cache_dir)  # refused here, before any work, if it cannot fit
     if args.dry_run:
         print(json.dumps(config.to_dict(), indent=2))
+        print(f"lstmlab run: dry run: this run {estimate.describe()}", file=sys.stderr)
         return
     from lstmlab.experiment import run_experiment
 
@@ -245,8 +248,10 @@ def cmd_run(args) -> None:
 def cmd_data(args) -> None:
     from lstmlab.core.data import load_or_create
 
+    from lstmlab.core import workdir
+
     config = _task_config(args)
-    _check_writable_dir(args.cache_dir, "--cache-dir")
+    workdir.check(args.cache_dir, "cache", "--cache-dir")
     splits, path = load_or_create(config, args.cache_dir, rebuild=not args.no_rebuild)
     sizes = ", ".join(f"{name} {len(x):,}" for name, (x, _) in splits.items())
     print(f"{path} (verified; {sizes}; seq_len {config.seq_len})")
@@ -255,8 +260,6 @@ def cmd_data(args) -> None:
 def cmd_evaluate(args) -> None:
     from lstmlab.evaluate import evaluate_run
 
-    if args.predictions is not None:
-        _check_writable_dir(args.predictions.parent, "--predictions")
     summary = evaluate_run(args.run_dir, args.data, labels=args.labels, predictions=args.predictions)
     for name, accuracy in summary["accuracy"].items():
         print(f"{name}: accuracy {accuracy:.4f} on {summary['n']:,} sequences of length {summary['seq_len']}")
@@ -266,8 +269,10 @@ def cmd_evaluate(args) -> None:
 
 def cmd_study(args) -> None:
     out = args.out or Path(f"runs/study-{args.name}")
-    _check_writable_dir(out, "--out")
-    _check_writable_dir(args.cache_dir, "--cache-dir")
+    from lstmlab.core import workdir
+
+    workdir.check(out, "study", "--out")
+    workdir.check(args.cache_dir, "cache", "--cache-dir")
     from lstmlab.studies import STUDIES
     from lstmlab.studies.runner import run_study
 
@@ -313,6 +318,11 @@ def main(argv=None) -> int:
         return 2
     except NonFiniteLossError as err:
         print(f"lstmlab {args.command}: training diverged: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except OSError as err:  # the machine's, not the code's: a full disk, a vanished directory
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"lstmlab {args.command}: error: {_one_line(err.strerror or err)}{where}; nothing half-written was kept",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"lstmlab {args.command}: interrupted", file=sys.stderr)

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from lstmlab import cells, tasks
 from lstmlab.errors import ConfigError
 
+# Seeds are kept below a million: a model's initializer seeds are seed * 1000 + small offsets, which
+# must stay inside the 32-bit range the initializers accept.
+MAX_SEED = 999_999
+
 
 @dataclass(frozen=True)
 class TaskConfig:
@@ -45,7 +49,7 @@ class TaskConfig:
             _positive_int(name, getattr(self, name), "--samples TRAIN,VAL,TEST")
         if "threshold" in task.settings:
             _finite("threshold", self.threshold, "--threshold")
-        _non_negative_int("seed", self.seed, "--seed")
+        _seed(self.seed)
         task.check(self)
 
 
@@ -89,7 +93,7 @@ class TrainConfig:
         _positive_int("batch_size", self.batch_size, "--batch-size")
         _positive_int("steps_per_call", self.steps_per_call, "--steps-per-call")
         _positive_int("eval_batch_size", self.eval_batch_size, "--eval-batch-size")
-        _non_negative_int("seed", self.seed, "--seed")
+        _seed(self.seed)
         _non_negative_int("checkpoint_steps", self.checkpoint_steps, "--checkpoint-every")
         _non_negative_int("tbptt", self.tbptt, "--tbptt")
         _finite("learning_rate", self.learning_rate, "--lr")
@@ -160,6 +164,12 @@ def _positive_int(name, value, flag):
 def _non_negative_int(name, value, flag):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{name} must be a non-negative integer, got {value!r}: fix {flag}")
+
+
+def _seed(value):
+    _non_negative_int("seed", value, "--seed")
+    if value > MAX_SEED:
+        raise ConfigError(f"seed must be at most {MAX_SEED:,}, got {value}: fix --seed")
 
 
 def _finite(name, value, flag):

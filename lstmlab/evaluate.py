@@ -7,7 +7,7 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
-from lstmlab.core.files import write_atomic
+from lstmlab.core.files import load_weights_checked, write_new
 from lstmlab.errors import UserError
 
 
@@ -77,8 +77,11 @@ def load_trained(run_dir: Path, name: str):
     try:
         saved = json.loads((directory / "config.json").read_text())
         task = tasks.of(TaskConfig(**saved["task"]))
-        model = build_model(ModelConfig(**saved["model"]), seed=0, task=task)
-        model.load_weights(directory / "model.weights.h5")
+        model_config = ModelConfig(**saved["model"])
+        if model_config.name != name:
+            raise ValueError(f"its config.json describes {model_config.name}")
+        model = build_model(model_config, seed=0, task=task)
+        load_weights_checked(model, directory / "model.weights.h5")
         trainer = Trainer(model, TrainConfig(**saved["train"]), task)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise UserError(f"cannot load model {name} from {directory} ({err}): rerun `lstmlab run` with --force") from None
@@ -92,8 +95,11 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
     prediction (one column per model: a probability `p_NAME`, or a value `value_NAME` of a
     regression run) to `predictions` when given.
     """
+    from lstmlab.core import workdir
     from lstmlab.experiment import saved_config
 
+    if predictions is not None:
+        workdir.check_new_file(predictions, "--predictions")  # never an input, never a file that is there
     names = model_names(run_dir)
     task = tasks.of(saved_config(run_dir).task)
     x = read_sequences(Path(data), task.input_width)
@@ -108,7 +114,10 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
         rows = ["index,label," + ",".join(f"{task.objective.prediction}_{name}" for name in names)]
         for i in range(len(x)):
             rows.append(f"{i},{truth[i]:g}," + ",".join(f"{final[n][i]:.6f}" for n in names))
-        write_atomic(Path(predictions), "\n".join(rows) + "\n")
+        try:
+            write_new(Path(predictions), "\n".join(rows) + "\n")
+        except FileExistsError:
+            raise UserError(f"--predictions {predictions} appeared while scoring; nothing was written over it") from None
     return {"n": len(x), "seq_len": x.shape[1], "accuracy": accuracy}
 
 

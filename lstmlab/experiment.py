@@ -28,6 +28,7 @@ from pathlib import Path
 
 from lstmlab import tasks
 from lstmlab.config import ModelConfig, RunConfig
+from lstmlab.core import budget, workdir
 from lstmlab.core.checkpoint import Checkpoint
 from lstmlab.core.data import load_or_create
 from lstmlab.core.files import save_weights_atomic, write_atomic
@@ -76,23 +77,30 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     An unfinished run of the same configuration in `out` is continued; a finished one is only
     overwritten with `force`.
     """
+    from lstmlab.core.train import require_jax
+
+    require_jax()
+    budget.check(config, cache_dir)
+    with workdir.held(out, "run", "--out"):
+        return _run(config, Path(out), cache_dir, force, verbose, rebuild_cache)
+
+
+def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bool, rebuild_cache: bool) -> dict:
+    """run_experiment's work, in a claimed and locked `out`."""
     import keras
     import numpy as np
 
+    from lstmlab.core.train import enable_compilation_cache
     from lstmlab.plots import plot_curves
     from lstmlab.report import render_report
-    from lstmlab.core.train import enable_compilation_cache, require_jax
 
-    require_jax()
     say = _printer(verbose)
-    out = Path(out)
     started = time.perf_counter()
     if prepare_run_dir(config, out, force):
         say(f"continuing the unfinished run in {out}")
-    out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
 
-    enable_compilation_cache(Path(cache_dir) / "xla")  # compiled programs, next to the datasets
+    enable_compilation_cache(cache_dir)  # compiled programs, next to the datasets
     data, entry = load_or_create(config.task, cache_dir, rebuild=rebuild_cache, log=say)
     say(f"data: {entry}")
 
@@ -100,7 +108,7 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     for model_config in config.models:
         directory = out / "models" / model_config.name
         if (directory / "record.json").exists():  # finished before an interruption
-            models.append(json.loads((directory / "record.json").read_text()))
+            models.append(_finished_record(directory, model_config))
             say(f"{model_config.name}: already trained")
         else:
             models.append(_train_model(model_config, config, data, directory, verbose))
@@ -168,6 +176,25 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     save_weights_atomic(model, directory / "model.weights.h5")
     write_atomic(directory / "record.json", json.dumps(record, indent=2) + "\n")  # last: marks it finished
     checkpoint.remove()
+    return record
+
+
+RECORD_KEYS = {"name": str, "cell": str, "layers": int, "units": int, "parameters": int, "test_accuracy": float,
+               "test_loss": float, "train_seconds": float, "history": list}
+
+
+def _finished_record(directory: Path, model_config: ModelConfig) -> dict:
+    """The record.json of a model finished before an interruption, checked like any input."""
+    path = directory / "record.json"
+    try:
+        record = json.loads(path.read_text())
+        problems = [key for key, kind in RECORD_KEYS.items()
+                    if not isinstance(record.get(key), kind if kind is not float else (int, float))]
+    except (OSError, ValueError, AttributeError) as err:
+        problems = [str(err)]
+    if problems or record["name"] != model_config.name or record["units"] != model_config.units:
+        raise UserError(f"{path} is damaged or belongs to another model ({', '.join(problems) or 'name/units'}): "
+                        "rerun with --force to train it again")
     return record
 
 

@@ -124,3 +124,16 @@ def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatc
     assert strip(resumed.history) == strip(reference.history)
     for a, b in zip(resumed_trainer.model.get_weights(), reference_trainer.model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("target", ["final", "per-step"])
+def test_long_inputs_are_predicted_in_windows_with_the_same_result(monkeypatch, target):
+    task = tasks.of(TaskConfig(seq_len=10, n_train=64, n_val=32, n_test=32, target=target))
+    trainer = Trainer(build_model(ModelConfig("gru", 2, 8), seed=0, task=task), TrainConfig(), task)
+    x = np.random.default_rng(3).standard_normal((50, 37)).astype(np.float32)
+    whole = trainer.predict(x)
+    # Room for 4 steps of a 50-row batch: windows of 4 steps, the state carried between them.
+    monkeypatch.setattr("lstmlab.core.train.PREDICT_FLOATS", 4 * 50 * (2 * 5 * 8 + 1))
+    windowed = trainer.predict(x)
+    assert windowed.shape == whole.shape == ((50, 37) if target == "per-step" else (50,))
+    np.testing.assert_allclose(windowed, whole, atol=1e-6)

@@ -21,6 +21,7 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import TaskConfig
+from lstmlab.core import workdir
 from lstmlab.core.faults import fault_point
 from lstmlab.errors import UserError
 from lstmlab.tasks.base import SPLITS, Splits
@@ -56,9 +57,10 @@ def load_or_create(config: TaskConfig, cache_dir: Path, rebuild: bool = True, lo
             if not rebuild:
                 raise CacheError(f"{err}; delete {path} or drop --no-rebuild to rebuild it") from None
             log(f"lstmlab: {err}; rebuilding it")
-            _discard(path)
-    data = tasks.of(config).generate()
-    _write_atomically(path, config, data)
+    workdir.claim(cache_dir, "cache", "--cache-dir")  # only lstmlab's own cache is written
+    if path.exists():
+        _discard(path)
+    _write_atomically(path, config, tasks.of(config).generate())
     return load(path, config), path
 
 

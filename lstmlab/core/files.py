@@ -33,6 +33,21 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
+def write_new(path: Path, data: str | bytes) -> None:
+    """Write `data` to `path`, which must not exist: written beside it, then linked into place,
+    which fails rather than replace a file that appeared meanwhile."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)  # FileExistsError if something took the name
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def save_weights_atomic(model, path: Path) -> None:
     """`model.save_weights` through a temporary file (Keras wants the name to end in .weights.h5)."""
     path = Path(path)
@@ -42,3 +57,33 @@ def save_weights_atomic(model, path: Path) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def weights_layout(path: Path) -> dict[str, tuple]:
+    """{dataset path: shape} of every variable in a Keras .weights.h5 file."""
+    import h5py
+
+    layout = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, item: layout.__setitem__(name, item.shape) if isinstance(item, h5py.Dataset) else None)
+    return layout
+
+
+def load_weights_checked(model, path: Path) -> None:
+    """`model.load_weights(path)`, refused with ValueError unless the file holds exactly the model's
+    variables (same paths, same shapes): Keras alone loads what matches and silently drops the rest."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        expected_path = Path(scratch) / "expected.weights.h5"
+        model.save_weights(expected_path)  # the layout this model writes, hence the one it must read
+        expected = weights_layout(expected_path)
+    found = weights_layout(path)
+    if found != expected:
+        missing = sorted(set(expected) - set(found))
+        extra = sorted(set(found) - set(expected))
+        reshaped = sorted(k for k in set(found) & set(expected) if found[k] != expected[k])
+        first = (f"missing {missing[0]}" if missing else f"unexpected {extra[0]}" if extra
+                 else f"{reshaped[0]} has shape {found[reshaped[0]]}, the model needs {expected[reshaped[0]]}")
+        raise ValueError(f"{path} does not hold this model's weights ({first})")
+    model.load_weights(path)

@@ -25,16 +25,30 @@ from lstmlab.errors import NonFiniteLossError, WrongBackendError
 from lstmlab.tasks import Metrics, Task
 
 
+# Floats of activations one prediction call may hold (64 MiB): batch x steps x (gate blocks + 1) x units
+# per layer. Longer inputs are predicted in windows of steps.
+PREDICT_FLOATS = 2**24
+GATE_BLOCKS = 4  # of the largest cell, the LSTM
+
+
 def require_jax() -> None:
     """Refuse, in one line, to train on a backend other than JAX."""
     if keras.backend.backend() != "jax":
         raise WrongBackendError(keras.backend.backend())
 
 
-def enable_compilation_cache(directory) -> None:
-    """Keep compiled XLA programs in `directory`, so a rerun skips compiling."""
+def enable_compilation_cache(cache_dir) -> None:
+    """Keep compiled XLA programs in `cache_dir`/xla, so a rerun skips compiling.
+
+    They are native code that JAX loads without a check, so the folder is made private to the user
+    (mode 0o700): whoever can write it can run code as the user (see the README's trust section).
+    """
     import jax
 
+    from lstmlab.core import workdir
+
+    directory = workdir.claim(cache_dir, "cache", "--cache-dir") / "xla"
+    directory.mkdir(mode=0o700, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(directory))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
@@ -104,6 +118,8 @@ class Trainer:
         # The state's buffers are donated: each call updates the parameters in place.
         self._train_call = jax.jit(lambda state, batches: jax.lax.scan(train_step, state, batches), donate_argnums=0)
         self._predict = jax.jit(lambda trainable, non_trainable, x: model.stateless_call(trainable, non_trainable, x)[0])
+        self._predict_window = jax.jit(lambda trainable, non_trainable, x, state: model.stateless_call(
+            trainable, non_trainable, x, initial_state=state, return_state=True)[0])
 
     def train_steps(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
         """Batches xs (S, B, T, F), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated."""
@@ -111,10 +127,30 @@ class Trainer:
         return np.asarray(losses)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """(n, T) or (n, T, F) sequences -> (n,) or (n, T) predictions, in fixed-size batches (one compilation)."""
-        xs, _, _ = stack_batches(x, np.zeros(len(x), np.float32), self.config.eval_batch_size)
-        batch_predictions = [np.asarray(self._predict(self.state[0], self.state[1], xb)) for xb in xs]
-        return np.concatenate(batch_predictions)[: len(x)]
+        """(n, T) or (n, T, F) sequences -> (n,) or (n, T) predictions.
+
+        Memory stays bounded whatever the data: batches of at most `eval_batch_size` rows (fewer for
+        less data), and sequences longer than fits PREDICT_FLOATS run in windows of steps, the state
+        carried from one window to the next (the same recurrence, so the same predictions).
+        """
+        batch = min(self.config.eval_batch_size, len(x))
+        xs, _, _ = stack_batches(x, np.zeros(len(x), np.float32), batch)  # (S, B, T, F)
+        steps, width = xs.shape[2], xs.shape[3]
+        per_step = batch * len(self.model.rnns) * (GATE_BLOCKS + 1) * self.model.units + batch * width
+        window = max(1, PREDICT_FLOATS // per_step)
+        if window >= steps:
+            outputs = [np.asarray(self._predict(self.state[0], self.state[1], xb)) for xb in xs]
+        else:
+            outputs = [self._predict_in_windows(xb, window) for xb in xs]
+        return np.concatenate(outputs)[: len(x)]
+
+    def _predict_in_windows(self, xb: np.ndarray, window: int) -> np.ndarray:
+        """One batch (B, T, F) run `window` steps at a time -> (B,) or (B, T) predictions."""
+        state, parts = self.model.initial_state(len(xb)), []
+        for start in range(0, xb.shape[1], window):
+            p, state = self._predict_window(self.state[0], self.state[1], xb[:, start:start + window], state)
+            parts.append(np.asarray(p))
+        return np.concatenate(parts, axis=1) if self.task.per_step else parts[-1]
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> Metrics:
         return self.task.score(self.predict(x), y)

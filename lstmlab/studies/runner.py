@@ -20,6 +20,7 @@ from pathlib import Path
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig
+from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
 from lstmlab.errors import UserError
 from lstmlab.studies.base import Study
@@ -44,19 +45,29 @@ def train_one(config: RunConfig, cache_dir: Path, observe=None):
 
 def run_study(study: Study, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False, force: bool = False,
               verbose: bool = True) -> dict:
-    """Run `study` into `out`; returns what study.json holds."""
-    import keras
-
-    from lstmlab.core.train import enable_compilation_cache, require_jax
+    """Run `study` into `out` (claimed and locked as a study directory); returns what study.json holds."""
+    from lstmlab.core.train import require_jax
 
     require_jax()
+    with workdir.held(out, "study", "--out"):
+        return _run_study(study, Path(out), cache_dir, seeds, quick, force, verbose)
+
+
+def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool, force: bool, verbose: bool) -> dict:
+    import keras
+
+    from lstmlab.core.train import enable_compilation_cache
+
     name = study.name
-    out = Path(out)
     say = (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
     planned = study.plan(seeds, quick)
     finished = {} if force else _finished_runs(out, name)
-    out.mkdir(parents=True, exist_ok=True)
-    enable_compilation_cache(Path(cache_dir) / "xla")
+    outside = set(finished) - {json.dumps(config.to_dict(), sort_keys=True) for _, config in planned}
+    if outside:  # a rerun never drops finished work silently
+        raise UserError(f"{out / STUDY_FILE} holds {len(outside)} finished run(s) outside this plan (other --seeds or "
+                        "--quick): rerun with the settings that made them, choose another --out, or pass --force "
+                        "to drop them")
+    enable_compilation_cache(cache_dir)
     record = {"study": name, "complete": False, "seeds": seeds, "quick": quick, "runs": [],
               "environment": {"backend": keras.backend.backend(), "keras": keras.__version__,
                               "python": platform.python_version(), "machine": platform.machine()}}

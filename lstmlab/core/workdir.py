@@ -1,0 +1,114 @@
+"""The directories lstmlab writes into: claimed, marked with their kind, and locked while written.
+
+The rule: lstmlab writes or deletes only inside a directory that it created and marked as its own
+kind, or that was empty when it claimed it. The mark is a small file, `.lstmlab`, holding the
+directory's kind ("run", "study", "bench", "cache"); `--force` only ever clears a directory of the
+kind the command makes, so a study can never be cleared by `run --force` and the current directory
+(`--out ""` or `--out .`) is never taken unless it is empty. While a command writes a directory it
+holds an exclusive lock on `.lstmlab.lock` there, so a second writer is refused at once instead of
+crashing the first.
+"""
+
+import contextlib
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from lstmlab.core.files import write_atomic
+from lstmlab.errors import UserError
+
+MARKER = ".lstmlab"
+LOCK = ".lstmlab.lock"
+KINDS = ("run", "study", "bench", "cache")
+
+
+class DirectoryError(UserError):
+    """A directory lstmlab was asked to write is not its own to write."""
+
+
+def kind_of(path: Path) -> str | None:
+    """The kind lstmlab marked `path` with, or None when it carries no mark."""
+    marker = Path(path) / MARKER
+    if not marker.exists():
+        return None
+    try:
+        kind = json.loads(marker.read_text())["kind"]
+    except (OSError, ValueError, KeyError, TypeError):
+        kind = None
+    if kind not in KINDS:
+        raise DirectoryError(f"{path} has a damaged {MARKER} mark: it is not safe to write there; choose another "
+                             "directory")
+    return kind
+
+
+def check(path: Path, kind: str, flag: str) -> None:
+    """Raise DirectoryError unless lstmlab may write a directory of `kind` at `path` (nothing is written)."""
+    path = Path(path)
+    shown = f"{flag} {str(path) or '.'}"
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise DirectoryError(f"{shown} is not a directory lstmlab made (it is a file or a link): choose another path")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise DirectoryError(f"{shown}: {existing} is a file, not a directory; choose another path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise DirectoryError(f"{shown}: {existing} is not writable; choose a directory you can write to")
+    if not path.exists():
+        return
+    found = kind_of(path)
+    if found is None and any(entry.name != LOCK for entry in path.iterdir()):
+        raise DirectoryError(f"{shown} holds files lstmlab did not create: choose a new or empty directory")
+    if found is not None and found != kind:
+        raise DirectoryError(f"{shown} is a lstmlab {found} directory, not a {kind} directory: choose another path")
+
+
+def check_new_file(path: Path, flag: str) -> None:
+    """Raise DirectoryError unless `path` names no existing thing, in a directory that can be written.
+
+    A file lstmlab writes outside its own directories (evaluate's --predictions) is always new: it
+    never replaces what is there, the command's own inputs included.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        what = "a directory" if path.is_dir() else "a file" if path.is_file() else "something"
+        raise DirectoryError(f"{flag} {path} is {what} that exists already; lstmlab writes only new files: choose "
+                             "another name or move it away")
+    parent = path.parent
+    if not parent.is_dir():
+        raise DirectoryError(f"{flag} {path}: {parent} is not an existing directory; create it or choose another path")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DirectoryError(f"{flag} {path}: {parent} is not writable; choose a directory you can write to")
+
+
+def claim(path: Path, kind: str, flag: str) -> Path:
+    """Check `path`, then create it and mark it as a `kind` directory; returns it."""
+    check(path, kind, flag)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    if kind_of(path) is None:
+        write_atomic(path / MARKER, json.dumps({"kind": kind}) + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def held(path: Path, kind: str, flag: str):
+    """Claim `path` and hold its lock until the block ends; a second holder is refused at once."""
+    path = claim(path, kind, flag)
+    with open(path / LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise DirectoryError(f"{flag} {path} is being written by {holder}: wait for it to finish, or choose "
+                                 "another directory") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"lstmlab process {os.getpid()}")
+        handle.flush()
+        try:
+            yield path
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
