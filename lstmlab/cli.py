@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_bench(args) -> None:
     from lstmlab.bench.driver import format_table, run_bench
 
-    _check_writable_dir(args.out, "--out")
+    from lstmlab.core import workdir
+
+    workdir.check(args.out, "bench", "--out")
     report = run_bench(args.out, quick=args.quick, reps=args.reps, impls=args.impls)
     print(format_table(report))
     print(f"wrote {args.out / 'bench.json'}")
@@ -290,17 +292,6 @@ def _check_backend() -> None:
     backend = os.environ.get("KERAS_BACKEND", "jax")
     if backend != "jax":
         raise WrongBackendError(backend)
-
-
-def _check_writable_dir(path: Path, flag: str) -> None:
-    """Fail before any work if `path` cannot be created or written."""
-    existing = Path(path)
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise UserError(f"{flag} {path}: {existing} is a file, not a directory; choose another path")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"{flag} {path}: {existing} is not writable; choose a directory you can write to")
 
 
 def main(argv=None) -> int:

@@ -118,3 +118,16 @@ def test_jax_minimal_starts_as_keras_does_and_learns_the_integration_task():
     losses = np.asarray(losses)
     assert np.all(np.isfinite(losses))
     assert losses[-50:].mean() < 0.8 * losses[:50].mean()
+
+
+def test_workers_do_not_run_code_from_the_working_directory(tmp_path, monkeypatch):
+    # A keras.py or numpy.py where `lstmlab bench` is started must not be imported by the workers.
+    for name in ("keras", "numpy", "jax"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(tmp_path / 'ran')!r}, 'a').write('{name}')\n")
+    monkeypatch.chdir(tmp_path)
+    worker = Worker("jax_minimal", 8, 5)
+    try:
+        assert worker.ask()["ready"]
+    finally:
+        worker.close()
+    assert not (tmp_path / "ran").exists()

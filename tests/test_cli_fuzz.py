@@ -2,6 +2,8 @@
 outcomes allowed are success or the clean error (one line on stderr, exit status 2)."""
 
 import io
+import json
+import shutil
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -91,3 +93,74 @@ def test_random_files_for_evaluate(trained_run, tmp_path, capsys, data, labels):
         label_path.write_bytes(labels[1])
         argv += ["--labels", str(label_path)]
     _assert_success_or_clean_error(*_outcome(argv, capsys))
+
+
+# Paths as a user might type them, or a script might build them from an empty or odd variable. A real
+# argv cannot hold a NUL byte, so none is generated.
+PATHS = st.one_of(
+    st.sampled_from(["", ".", "..", "/", "/dev/null", "/proc/self", "~", "a/../b", "x" * 300, "data.npy", "run"]),
+    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=20),
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(out=PATHS, cache=PATHS)
+def test_random_paths_for_run(tmp_path, capsys, monkeypatch, out, cache):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.npy").write_bytes(b"user file")
+    (tmp_path / "run").mkdir(exist_ok=True)
+    (tmp_path / "run" / "mine.txt").write_text("user file")
+    argv = ["run", "--dry-run", "--samples", "64,32,32", "--out", out, "--cache-dir", cache]
+    _assert_success_or_clean_error(*_outcome(argv, capsys))
+    assert (tmp_path / "data.npy").read_bytes() == b"user file" and (tmp_path / "run" / "mine.txt").exists()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(predictions=PATHS, data=PATHS)
+def test_random_paths_for_evaluate(trained_run, tmp_path, capsys, monkeypatch, predictions, data):
+    monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "data.npy", np.zeros((3, 10), np.float32))
+    before = (tmp_path / "data.npy").read_bytes()
+    argv = ["evaluate", str(trained_run), "--data", data, "--predictions", predictions]
+    _assert_success_or_clean_error(*_outcome(argv, capsys))
+    assert (tmp_path / "data.npy").read_bytes() == before
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(backend=st.one_of(st.sampled_from(["torch", "tensorflow", "numpy", "JAX", " jax", ""]), st.text(max_size=8)))
+def test_random_keras_backends(tmp_path, capsys, monkeypatch, backend):
+    if "\x00" in backend:
+        return  # an environment variable cannot hold a NUL byte
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    code, err = _outcome(["run", "--samples", "64,32,32", "--out", str(tmp_path / "r"),
+                          "--cache-dir", str(tmp_path / "c")], capsys)
+    if backend != "jax":
+        assert code == 2 and "JAX" in err and len(err.strip().splitlines()) == 1, err
+
+
+RUN_FILES = ["config.json", "results.json", "models/lstm-1layer/config.json", "models/lstm-1layer/record.json",
+             "models/lstm-1layer/model.weights.h5", ".lstmlab"]
+
+
+@st.composite
+def edits(draw):
+    """A file of the run directory and what a hand edit left in it: JSON of another shape, or bytes."""
+    name = draw(st.sampled_from(RUN_FILES))
+    payload = draw(st.one_of(
+        st.binary(max_size=64),
+        st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                     max_leaves=6).map(lambda v: json.dumps(v).encode()),
+    ))
+    return name, payload
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edit=edits())
+def test_hand_edited_run_directories(trained_run, tmp_path_factory, capsys, edit):
+    run = tmp_path_factory.mktemp("edited") / "run"
+    shutil.copytree(trained_run, run)
+    name, payload = edit
+    (run / name).write_bytes(payload)
+    np.save(run.parent / "x.npy", np.zeros((3, 10), np.float32))
+    _assert_success_or_clean_error(*_outcome(["evaluate", str(run), "--data", str(run.parent / "x.npy")], capsys))

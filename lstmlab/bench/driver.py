@@ -18,6 +18,7 @@ import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
 
 FULL = [(32, 25), (256, 25), (32, 200), (256, 200)]  # (batch size, sequence length)
@@ -56,7 +57,8 @@ class Worker:
         # stderr goes to a file, not a pipe: a chatty worker must never block on a full pipe.
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lstmlab.bench.impls", impl, str(batch), str(seq_len), str(self.steps)],
+            # -P: the working directory is not put on the import path, so a keras.py lying there is not run.
+            [sys.executable, "-P", "-m", "lstmlab.bench.impls", impl, str(batch), str(seq_len), str(self.steps)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
 
     def ask(self, command: str | None = None) -> dict:
@@ -149,9 +151,15 @@ def machine_info() -> dict:
 
 
 def run_bench(out: Path, quick: bool = False, reps: int = 5, impls: list[str] | None = None, log=print) -> dict:
-    """Measure the available implementations (default: all) on each configuration; write bench.json."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Measure the available implementations (default: all) on each configuration; write bench.json.
+
+    `out` is claimed and locked as a bench directory for the whole run (see core/workdir.py).
+    """
+    with workdir.held(out, "bench", "--out") as out:
+        return _run_bench(out, quick, reps, impls, log)
+
+
+def _run_bench(out: Path, quick: bool, reps: int, impls: list[str] | None, log) -> dict:
     requested, impls, skipped = impls or list(BACKENDS), [], []
     for impl in requested:
         reason = available(impl)

@@ -51,20 +51,36 @@ class Checkpoint:
         write_atomic(self.path, buffer.getvalue())
 
     def load(self) -> tuple[list[np.ndarray], Progress] | None:
-        """(state arrays, progress), or None when there is no checkpoint yet."""
+        """(state arrays, progress), or None when there is no checkpoint yet.
+
+        The file is checked like any input: a damaged, edited or foreign checkpoint is a UserError.
+        """
         if not self.path.exists():
             return None
         try:
             with np.load(self.path, allow_pickle=False) as archive:
                 meta = json.loads(str(archive["meta"]))
                 arrays = [archive[f"state_{i}"] for i in range(len(archive.files) - 1)]
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            fingerprint, progress = meta["fingerprint"], dict(meta["progress"])
+            progress["history"] = [EpochRecord(**h) for h in progress["history"]]
+            progress = Progress(**progress)
+            _check_progress(progress)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as err:
             raise UserError(f"checkpoint {self.path} is damaged ({err}): delete it, or rerun with --force") from None
-        if meta["fingerprint"] != self.fingerprint:
+        if fingerprint != self.fingerprint:
             raise UserError(f"checkpoint {self.path} belongs to another configuration: rerun with --force to start over")
-        progress = meta["progress"]
-        progress["history"] = [EpochRecord(**h) for h in progress["history"]]
-        return arrays, Progress(**progress)
+        return arrays, progress
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def _check_progress(progress: Progress) -> None:
+    """Raise ValueError unless the progress fields have the types and ranges a checkpoint writes."""
+    counts = (progress.epoch, progress.step)
+    if any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in counts):
+        raise ValueError(f"bad position epoch={progress.epoch!r}, step={progress.step!r}")
+    if len(progress.step_losses) != progress.step or not all(isinstance(v, (int, float)) for v in progress.step_losses):
+        raise ValueError("the step losses do not match the position")
+    if len(progress.history) != progress.epoch + 1:
+        raise ValueError("the history does not match the epochs done")

@@ -21,7 +21,7 @@ from lstmlab.core.batches import epoch_permutation, stack_batches
 from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.core.faults import fault_point
 from lstmlab.core.tbptt import ChunkPlan
-from lstmlab.errors import NonFiniteLossError, WrongBackendError
+from lstmlab.errors import NonFiniteLossError, UserError, WrongBackendError
 from lstmlab.tasks import Metrics, Task
 
 
@@ -228,7 +228,11 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
     x_train, y_train = train
     saved = checkpoint.load() if checkpoint else None
     if saved:
-        trainer.set_state(saved[0])
+        try:
+            trainer.set_state(saved[0])
+        except ValueError:
+            raise UserError(f"checkpoint {checkpoint.path} does not fit this model: delete it, or rerun with "
+                            "--force") from None
         progress = saved[1]
         _say(f"resuming from {checkpoint.path}: epoch {progress.epoch + 1}, step {progress.step}", verbose)
     else:

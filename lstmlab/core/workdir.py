@@ -42,6 +42,20 @@ def kind_of(path: Path) -> str | None:
     return kind
 
 
+def _as_one_line(check_function):
+    """Let a path the system cannot handle (a name too long, a loop of links) be a DirectoryError too."""
+
+    def checked(path, *args):
+        try:
+            return check_function(path, *args)
+        except OSError as err:
+            raise DirectoryError(f"{args[-1]} {path}: {err.strerror or err}; choose another path") from None
+
+    checked.__doc__ = check_function.__doc__
+    return checked
+
+
+@_as_one_line
 def check(path: Path, kind: str, flag: str) -> None:
     """Raise DirectoryError unless lstmlab may write a directory of `kind` at `path` (nothing is written)."""
     path = Path(path)
@@ -64,6 +78,7 @@ def check(path: Path, kind: str, flag: str) -> None:
         raise DirectoryError(f"{shown} is a lstmlab {found} directory, not a {kind} directory: choose another path")
 
 
+@_as_one_line
 def check_new_file(path: Path, flag: str) -> None:
     """Raise DirectoryError unless `path` names no existing thing, in a directory that can be written.
 
