@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--tbptt", type=_non_negative_int, default=t.tbptt, metavar="K",
                        help="truncated BPTT: chunks of K steps, state carried with its gradient stopped, an update "
                             "after every chunk with a loss; 0: full (%(default)s)")
+    group.add_argument("--devices", type=_positive_int, default=t.devices,
+                       help="split every batch over this many CPU devices, gradients summed across them; faster "
+                            "for large batches or long sequences when cores are free (%(default)s)")
     group.add_argument("--checkpoint-every", type=_non_negative_int, default=t.checkpoint_steps, metavar="STEPS",
                        help="checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only (%(default)s)")
     group = run.add_argument_group("run directory")
@@ -196,13 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--force", action="store_true", help="discard the runs --out holds and start over")
     study.add_argument("--quiet", action="store_true", help="print only the final summary")
 
+    from lstmlab.bench.driver import BACKENDS  # light: the bench imports no framework itself
+
     bench = commands.add_parser("bench", help="time lstmlab's training against Keras, TensorFlow and PyTorch",
                                 description="Interleaved, side-by-side training throughput; writes DIR/bench.json.")
     bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only (about a minute)")
     bench.add_argument("--reps", type=_positive_int, default=5, help="timed repetitions per implementation (%(default)s)")
     bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="directory for bench.json (%(default)s)")
     bench.add_argument("--impls", type=_impl_list, default=None, metavar="A,B",
-                       help="only these of lstmlab,jax_minimal,keras_fit,keras_fit_tf,seed_style,torch (default: all)")
+                       help=f"only these of {', '.join(BACKENDS)} (default: all)")
     return parser
 
 
@@ -231,7 +236,7 @@ def cmd_run(args) -> None:
             raise UserError(f"--resume: {args.out} holds no run to continue; start one without --resume")
     else:
         train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                            checkpoint_steps=args.checkpoint_every, tbptt=args.tbptt)
+                            checkpoint_steps=args.checkpoint_every, tbptt=args.tbptt, devices=args.devices)
         config = RunConfig(task=_task_config(args), cells=args.cells, layers=args.layers, units=args.units, train=train)
     estimate = budget.check(config, args.cache_dir)  # refused here, before any work, if it cannot fit
     if args.dry_run:

@@ -87,6 +87,10 @@ class TrainConfig:
     # Truncated BPTT: process sequences in chunks of this many steps, the state carried between
     # chunks with its gradient stopped, an update after every chunk with a loss; 0: full BPTT.
     tbptt: int = 0
+    # Split every batch over this many CPU devices (data parallel, gradients summed across them).
+    # Part of the configuration, so the same config gives the same numbers wherever it runs; the sum
+    # is taken in another order than on one device, so 1 and 2 agree only to float32 rounding.
+    devices: int = 1
 
     def __post_init__(self):
         _positive_int("epochs", self.epochs, "--epochs")
@@ -96,6 +100,10 @@ class TrainConfig:
         _seed(self.seed)
         _non_negative_int("checkpoint_steps", self.checkpoint_steps, "--checkpoint-every")
         _non_negative_int("tbptt", self.tbptt, "--tbptt")
+        _positive_int("devices", self.devices, "--devices")
+        if self.batch_size % self.devices:
+            raise ConfigError(f"batch_size {self.batch_size} does not split evenly over {self.devices} devices: "
+                              "fix --batch-size or --devices")
         _finite("learning_rate", self.learning_rate, "--lr")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}: pass e.g. --lr 0.001")

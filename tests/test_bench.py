@@ -60,7 +60,7 @@ def test_every_implementation_is_registered_and_offered_by_the_cli(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bench", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert ",".join(BACKENDS) in help_text
+    assert ", ".join(BACKENDS) in help_text
 
 
 def test_the_jax_minimal_worker_trains_without_importing_keras(tmp_path, monkeypatch):

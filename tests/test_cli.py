@@ -100,7 +100,7 @@ def test_python_dash_m_is_the_same_command(cli):
 def test_no_rebuild_refuses_a_corrupt_cache_entry(cli, tmp_path):
     args = ("data", "--samples", "64,32,32", "--seq-len", "4")
     assert cli(*args, cwd=tmp_path).returncode == 0
-    entry = next((tmp_path / "cache").iterdir())
+    entry = next(p for p in (tmp_path / "cache").iterdir() if p.is_dir() and not p.name.startswith("."))
     target = entry / "train_x.npy"
     target.write_bytes(target.read_bytes()[:-4])
     refused = cli(*args, "--no-rebuild", cwd=tmp_path)

@@ -10,6 +10,7 @@ import pytest
 from lstmlab.config import TaskConfig
 from lstmlab.core.data import MANIFEST, CacheError, entry_path, load, load_or_create
 from lstmlab import tasks
+from lstmlab.core import workdir
 
 from conftest import ROOT
 
@@ -41,7 +42,7 @@ def test_a_hit_does_not_regenerate(tmp_path, monkeypatch):
 def test_a_changed_config_gets_its_own_entry(tmp_path):
     _, a = load_or_create(SMALL, tmp_path)
     _, b = load_or_create(TaskConfig(seq_len=6, n_train=64, n_val=32, n_test=32, seed=1, threshold=0.5), tmp_path)
-    assert a != b and len(list(tmp_path.iterdir())) == 2
+    assert a != b and len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 2
 
 
 def test_manifest_records_config_and_checksums(tmp_path):
@@ -113,12 +114,13 @@ def test_two_processes_creating_the_same_entry_both_succeed(tmp_path):
     outputs = [p.communicate(timeout=120)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert outputs[0] == outputs[1]
-    assert [p.name for p in tmp_path.iterdir()] == [entry_path(
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lstmlab", entry_path(
         TaskConfig(seq_len=50, n_train=40000, n_val=2000, n_test=2000, seed=9), tmp_path).name]
 
 
 def test_leftovers_of_a_killed_writer_are_removed_and_a_live_writers_are_kept(tmp_path):
     path = entry_path(SMALL, tmp_path)
+    workdir.claim(tmp_path, "cache", "--cache-dir")  # a cache lstmlab made, where writers were at work
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     orphan = tmp_path / f".{path.name}.tmp-{int(dead.stdout)}-abc"
     live = tmp_path / f".{path.name}.tmp-{os.getpid()}-xyz"  # this process is alive

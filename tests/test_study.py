@@ -6,6 +6,7 @@ import json
 import pytest
 
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.core import workdir
 from lstmlab.errors import UserError
 from lstmlab.studies.base import Study, groups, mean_std, pm
 from lstmlab.studies.runner import run_study
@@ -73,8 +74,8 @@ def test_an_interrupted_study_keeps_its_finished_runs(stub_study, tmp_path):
 
 
 def test_another_studys_directory_or_a_damaged_file_is_refused(stub_study, tmp_path):
-    (tmp_path / "s").mkdir()
-    (tmp_path / "s" / "study.json").write_text(json.dumps({"study": "tbptt", "runs": []}))
+    workdir.claim(tmp_path / "s", "study", "--out")  # a study directory lstmlab made ...
+    (tmp_path / "s" / "study.json").write_text(json.dumps({"study": "tbptt", "runs": []}))  # ... for another study
     with pytest.raises(UserError, match="holds the 'tbptt' study"):
         run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
     (tmp_path / "s" / "study.json").write_text("{not json")

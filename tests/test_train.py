@@ -137,3 +137,29 @@ def test_long_inputs_are_predicted_in_windows_with_the_same_result(monkeypatch, 
     windowed = trainer.predict(x)
     assert windowed.shape == whole.shape == ((50, 37) if target == "per-step" else (50,))
     np.testing.assert_allclose(windowed, whole, atol=1e-6)
+
+
+@pytest.mark.parametrize("target, tbptt", [("final", 0), ("final", 4), ("per-step", 3)])
+def test_two_devices_train_as_one_to_float32_rounding(target, tbptt):
+    # The batch is split over two CPU devices and the gradients summed: the same updates as on one
+    # device, up to the order of that sum.
+    task = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=32, seed=2, target=target))
+    data = task.generate()
+    results = []
+    for devices in (1, 2):
+        trainer = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task),
+                          TrainConfig(epochs=2, steps_per_call=7, devices=devices, tbptt=tbptt), task)
+        history = fit(trainer, data["train"], data["val"], verbose=False).history
+        results.append(([h.train_loss for h in history], trainer.get_state()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
+    for two, one in zip(results[1][1], results[0][1]):
+        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)
+
+
+def test_an_odd_split_or_too_few_devices_is_refused():
+    from lstmlab.errors import ConfigError, UserError
+
+    with pytest.raises(ConfigError, match="does not split evenly"):
+        TrainConfig(batch_size=33, devices=2)
+    with pytest.raises(UserError, match="needs 64 CPU devices"):
+        Trainer(build_model(ModelConfig("lstm", 1, 4), seed=0, task=TASK), TrainConfig(batch_size=64, devices=64), TASK)

@@ -25,7 +25,7 @@ FULL = [(32, 25), (256, 25), (32, 200), (256, 200)]  # (batch size, sequence len
 QUICK = [(32, 25)]
 # The KERAS_BACKEND each worker runs under (None: not a Keras implementation). jax_minimal imports no
 # Keras at all; "jax" only says which framework it measures.
-BACKENDS = {"lstmlab": "jax", "jax_minimal": "jax", "keras_fit": "jax", "keras_fit_tf": "tensorflow",
+BACKENDS = {"lstmlab": "jax", "lstmlab_2dev": "jax", "jax_minimal": "jax", "keras_fit": "jax", "keras_fit_tf": "tensorflow",
             "seed_style": "tensorflow", "torch": None}
 NEEDS = {"keras_fit_tf": "tensorflow", "seed_style": "tensorflow", "torch": "torch"}
 EPOCH_SAMPLES = 64_000
@@ -34,13 +34,14 @@ EPOCH_SAMPLES = 64_000
 def steps_per_unit(impl: str, seq_len: int) -> int:
     """Train steps per timed unit (a rep runs as many units as fill `target_seconds`).
 
-    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences); jax_minimal, the same
-    model in plain JAX, alike. Keras: one `fit` call over 100 batches (10 at long sequences), so fit's
+    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences); lstmlab_2dev (the
+    same with --devices 2) and jax_minimal (the same model in plain JAX) alike. Keras: one `fit` call over 100 batches (10 at long sequences), so fit's
     per-call set-up is spread as over an epoch.
     The seed style and torch step from Python: 5 and 20 steps (1 and 5 at long sequences).
     """
     short = seq_len <= 25
-    return {"lstmlab": 250 if short else 50, "jax_minimal": 250 if short else 50, "keras_fit": 100 if short else 10,
+    compiled = 250 if short else 50
+    return {"lstmlab": compiled, "lstmlab_2dev": compiled, "jax_minimal": compiled, "keras_fit": 100 if short else 10,
             "keras_fit_tf": 100 if short else 10, "seed_style": 5 if short else 1, "torch": 20 if short else 5}[impl]
 
 

@@ -25,7 +25,7 @@ def make_data(n: int, seq_len: int, seed: int = 0):
     return x, (x.astype(np.float64).sum(1) > 1.0).astype(np.float32)
 
 
-def lstmlab_impl(batch, seq_len, steps):
+def lstmlab_impl(batch, seq_len, steps, devices=1):
     """lstmlab's own path, exactly as `lstmlab run` trains: chunks of steps per compiled call."""
     import lstmlab  # noqa: F401
     from lstmlab import tasks
@@ -36,7 +36,7 @@ def lstmlab_impl(batch, seq_len, steps):
 
     task = tasks.of(TaskConfig(seq_len=seq_len))  # the reference task: integration, final step, classification
     model = build_model(ModelConfig(layers=1, units=UNITS), seed=0, task=task)
-    trainer = Trainer(model, TrainConfig(batch_size=batch, steps_per_call=steps), task)
+    trainer = Trainer(model, TrainConfig(batch_size=batch, steps_per_call=steps, devices=devices), task)
     batches = stack_batches(*make_data(batch * steps, seq_len), batch)
     x_val, y_val = make_data(VAL_SAMPLES, seq_len, seed=1)
     return (lambda: trainer.train_steps(*batches)), (lambda: trainer.evaluate(x_val, y_val))
@@ -259,6 +259,8 @@ def jax_minimal_impl(batch, seq_len, steps):
 
 IMPLEMENTATIONS = {
     "lstmlab": lstmlab_impl,
+    # `lstmlab run --devices 2`: every batch split over two CPU devices, gradients summed across them.
+    "lstmlab_2dev": lambda batch, seq_len, steps: lstmlab_impl(batch, seq_len, steps, devices=2),
     "jax_minimal": jax_minimal_impl,
     "keras_fit": keras_fit_impl,
     "keras_fit_tf": keras_fit_impl,

@@ -31,6 +31,20 @@ PREDICT_FLOATS = 2**24
 GATE_BLOCKS = 4  # of the largest cell, the LSTM
 
 
+BATCH_AXIS = "batch"  # the mesh axis a batch is split along with TrainConfig.devices > 1
+
+
+def _cpu_devices(count: int) -> list:
+    """The first `count` CPU devices, or a UserError saying how to get them."""
+    import jax
+
+    found = jax.devices("cpu")
+    if len(found) < count:
+        raise UserError(f"--devices {count} needs {count} CPU devices but JAX shows {len(found)}: import lstmlab "
+                        f"before jax, or set XLA_FLAGS=--xla_force_host_platform_device_count={count}")
+    return found[:count]
+
+
 def require_jax() -> None:
     """Refuse, in one line, to train on a backend other than JAX."""
     if keras.backend.backend() != "jax":
@@ -72,6 +86,8 @@ class Trainer:
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(model.trainable_variables)
         self.plan = plan = ChunkPlan.create(task.config.seq_len, config.tbptt, per_step=task.per_step)
+        self._placement = None  # where the state lives: the default device, or replicated over a mesh
+        self._batch_placement = None  # where stacked batches go: the default device, or split over the mesh
         self.load_from_model()
 
         def chunk_loss(trainable, non_trainable, x, y, w, rnn_state):
@@ -89,6 +105,10 @@ class Trainer:
             trainable, non_trainable, opt_vars, rnn_state = carry
             rnn_state = jax.lax.stop_gradient(rnn_state)  # for any outer differentiation (the tests) too
             (loss, (non_trainable, rnn_state)), grads = grad_fn(trainable, non_trainable, *chunk, rnn_state)
+            if config.devices > 1:  # this device's share of the batch: weigh it into the whole batch's mean
+                w = chunk[2]
+                share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
+                loss, grads = jax.lax.psum((loss * share, jax.tree.map(lambda g: g * share, grads)), BATCH_AXIS)
             trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
             return (trainable, non_trainable, opt_vars, rnn_state), loss
 
@@ -115,15 +135,31 @@ class Trainer:
             return carry[:3], total / plan.seq_len  # the mean per-step loss over the batch
 
         self._train_step = train_step
+        train_call = lambda state, batches: jax.lax.scan(train_step, state, batches)  # noqa: E731
+        if config.devices > 1:
+            # Data parallel: every device holds the parameters and takes 1/devices of each batch (axis 1
+            # of the stacked batches); the psum in `update` makes every device apply the same update.
+            P = jax.sharding.PartitionSpec
+            mesh = jax.make_mesh((config.devices,), (BATCH_AXIS,), devices=_cpu_devices(config.devices))
+            train_call = jax.shard_map(train_call, mesh=mesh, in_specs=(P(), P(None, BATCH_AXIS)),
+                                       out_specs=(P(), P()), check_vma=False)
+            self._placement = jax.sharding.NamedSharding(mesh, P())  # replicated on every device
+            self._batch_placement = jax.sharding.NamedSharding(mesh, P(None, BATCH_AXIS))
+            self.load_from_model()
         # The state's buffers are donated: each call updates the parameters in place.
-        self._train_call = jax.jit(lambda state, batches: jax.lax.scan(train_step, state, batches), donate_argnums=0)
+        self._train_call = jax.jit(train_call, donate_argnums=0)
         self._predict = jax.jit(lambda trainable, non_trainable, x: model.stateless_call(trainable, non_trainable, x)[0])
         self._predict_window = jax.jit(lambda trainable, non_trainable, x, state: model.stateless_call(
             trainable, non_trainable, x, initial_state=state, return_state=True)[0])
 
     def train_steps(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
         """Batches xs (S, B, T, F), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated."""
-        self.state, losses = self._train_call(self.state, (xs, ys, ws))
+        batches = (xs, ys, ws)
+        if self._batch_placement is not None:
+            import jax
+
+            batches = jax.device_put(batches, self._batch_placement)
+        self.state, losses = self._train_call(self.state, batches)
         return np.asarray(losses)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -168,7 +204,10 @@ class Trainer:
 
     def load_from_model(self):
         """Take the state from the Keras variables (at the start, and after a checkpoint is restored)."""
-        self.state = tuple([v.value for v in variables] for variables in self._variable_groups())
+        import jax
+
+        state = tuple([v.value for v in variables] for variables in self._variable_groups())
+        self.state = state if self._placement is None else jax.device_put(state, self._placement)
 
     def sync_to_model(self):
         """Write the trained values back into the Keras model's variables (for saving)."""
