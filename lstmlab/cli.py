@@ -104,33 +104,88 @@ def _impl_list(text: str) -> list[str]:
     return names
 
 
-def _add_task_flags(parser):
+def _add_task_flags(parser, seed_help: str):
+    # Every default is None, "not given": a value comes from the flag, else from --config, else from
+    # the dataclasses (which hold the defaults, so they are not repeated here).
     d = TaskConfig()
     group = parser.add_argument_group("task and data")
-    group.add_argument("--task", choices=list(tasks.TASKS), default=d.name,
-                       help="; ".join(f"{name}: {task.summary}" for name, task in tasks.TASKS.items()) + " (%(default)s)")
-    group.add_argument("--seq-len", type=_positive_int, default=None,
+    group.add_argument("--task", choices=list(tasks.TASKS),
+                       help="; ".join(f"{name}: {task.summary}" for name, task in tasks.TASKS.items()) + f" ({d.name})")
+    group.add_argument("--seq-len", type=_positive_int,
                        help="steps per sequence (the task's default: " +
                             ", ".join(f"{t.default_seq_len} for {n}" for n, t in tasks.TASKS.items()) + ")")
-    group.add_argument("--samples", type=_samples, default=(d.n_train, d.n_val, d.n_test), metavar="TRAIN,VAL,TEST",
-                       help="split sizes (64000,16000,16000)")
-    group.add_argument("--threshold", type=_finite_float, default=None,
+    group.add_argument("--samples", type=_samples, metavar="TRAIN,VAL,TEST",
+                       help=f"split sizes ({d.n_train},{d.n_val},{d.n_test})")
+    group.add_argument("--threshold", type=_finite_float,
                        help=f"integration task: the label is sum > threshold ({d.threshold:g})")
-    group.add_argument("--target", choices=TARGETS, default=None,
+    group.add_argument("--target", choices=TARGETS,
                        help="final: one answer per sequence, on its last step; per-step: an answer at every step "
                             "(integration only; default final)")
-    group.add_argument("--objective", choices=OBJECTIVES, default=None,
+    group.add_argument("--objective", choices=OBJECTIVES,
                        help="classification: a probability under cross-entropy; regression: a value under squared "
                             "error (the task's default: classification for integration, regression for adding)")
-    group.add_argument("--seed", type=_non_negative_int, default=d.seed, help="seed for data, initialisation and shuffling (%(default)s)")
+    group.add_argument("--seed", type=_non_negative_int, help=f"{seed_help} ({d.seed})")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
 
 
+# Flags of `run` -> where their value goes in RunConfig.to_dict() (--samples and --seed fan out).
+RUN_FLAGS = {
+    "task": ("task", "name"), "seq_len": ("task", "seq_len"), "threshold": ("task", "threshold"),
+    "target": ("task", "target"), "objective": ("task", "objective"), "data_seed": ("task", "seed"),
+    "cells": ("cells",), "layers": ("layers",), "units": ("units",),
+    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "learning_rate"),
+    "init_seed": ("train", "seed"), "tbptt": ("train", "tbptt"), "devices": ("train", "devices"),
+    "checkpoint_every": ("train", "checkpoint_steps"),
+}
+
+
+def _given(args) -> dict:
+    """The run flags given on the command line, as {(path in the config dict): value}."""
+    given = {RUN_FLAGS[name]: value for name, value in vars(args).items() if name in RUN_FLAGS and value is not None}
+    if args.samples is not None:
+        for key, value in zip(("n_train", "n_val", "n_test"), args.samples):
+            given[("task", key)] = value
+    if getattr(args, "seed", None) is not None:  # --seed sets both, unless one of them is given apart
+        given.setdefault(("task", "seed"), args.seed)
+        given.setdefault(("train", "seed"), args.seed)
+    return given
+
+
+def _with(base: dict, given: dict) -> dict:
+    """`base` (a RunConfig dict, possibly partial) with the given values put in."""
+    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in base.items()}
+    for path, value in given.items():
+        where = merged
+        for key in path[:-1]:
+            where = where.setdefault(key, {})
+        where[path[-1]] = list(value) if isinstance(value, tuple) else value
+    return merged
+
+
+def _read_config_file(path: Path) -> dict:
+    """A RunConfig as JSON (what --dry-run prints) or TOML -> its dict; a UserError for a bad file."""
+    import json
+    import tomllib
+
+    try:
+        text = path.read_text()
+        return tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise UserError(f"--config {path}: cannot read it as {'TOML' if path.suffix.lower() == '.toml' else 'JSON'} "
+                        f"({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
+
+
+def _run_config(args) -> RunConfig:
+    """The run's configuration: --config (or the defaults), then the flags given, which override it."""
+    base = _read_config_file(args.config) if args.config is not None else {}
+    return RunConfig.from_dict(_with(base, _given(args)))
+
+
 def _task_config(args) -> TaskConfig:
-    n_train, n_val, n_test = args.samples
-    return TaskConfig(name=args.task, seq_len=args.seq_len, threshold=args.threshold, n_train=n_train, n_val=n_val,
-                      n_test=n_test, seed=args.seed, target=args.target, objective=args.objective)
+    """`data`'s task: the defaults, then the flags given."""
+    task = {path[1]: value for path, value in _given(args).items() if path[0] == "task"}
+    return TaskConfig(**task)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,38 +195,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the reference experiment (data, 1- and 2-layer LSTM, test, report)",
                               description="Generate or load the data, train one model per --cell and --layers entry, "
-                                          "test them, and write results.json, curves.png and report.md to --out.")
-    _add_task_flags(run)
-    t = TrainConfig()
+                                          "test them, and write results.json, curves.png and report.md to --out. "
+                                          "Values come from the flags given, else from --config, else the defaults.")
+    run.add_argument("--config", type=Path, metavar="FILE",
+                     help="start from this configuration: JSON (what --dry-run prints) or TOML; flags override it")
+    _add_task_flags(run, "sets both --data-seed and --init-seed")
+    t, r = TrainConfig(), RunConfig()
     group = run.add_argument_group("model and training")
-    r = RunConfig()
-    group.add_argument("--cell", type=_cell_list, default=r.cells, metavar="CELLS", dest="cells",
+    group.add_argument("--data-seed", type=_non_negative_int, help=f"seed of the data (its splits) ({r.task.seed})")
+    group.add_argument("--init-seed", type=_non_negative_int,
+                       help=f"seed of the initial weights and of each epoch's shuffle ({t.seed})")
+    group.add_argument("--cell", type=_cell_list, metavar="CELLS", dest="cells",
                        help=f"recurrent cells, e.g. lstm,gru,rnn; one model per cell and depth ({','.join(r.cells)})")
-    group.add_argument("--layers", type=_layer_list, default=r.layers,
-                       help=f"depths, e.g. 1,2 ({','.join(map(str, r.layers))})")
-    group.add_argument("--units", type=_positive_int, default=r.units, help="hidden size of every layer (%(default)s)")
-    group.add_argument("--epochs", type=_positive_int, default=t.epochs, help="(%(default)s)")
-    group.add_argument("--batch-size", type=_positive_int, default=t.batch_size, help="(%(default)s)")
-    group.add_argument("--lr", type=_learning_rate, default=t.learning_rate, help="Adam learning rate (%(default)s)")
-    group.add_argument("--tbptt", type=_non_negative_int, default=t.tbptt, metavar="K",
+    group.add_argument("--layers", type=_layer_list, help=f"depths, e.g. 1,2 ({','.join(map(str, r.layers))})")
+    group.add_argument("--units", type=_positive_int, help=f"hidden size of every layer ({r.units})")
+    group.add_argument("--epochs", type=_positive_int, help=f"({t.epochs})")
+    group.add_argument("--batch-size", type=_positive_int, help=f"({t.batch_size})")
+    group.add_argument("--lr", type=_learning_rate, help=f"Adam learning rate ({t.learning_rate:g})")
+    group.add_argument("--tbptt", type=_non_negative_int, metavar="K",
                        help="truncated BPTT: chunks of K steps, state carried with its gradient stopped, an update "
-                            "after every chunk with a loss; 0: full (%(default)s)")
-    group.add_argument("--devices", type=_positive_int, default=t.devices,
+                            f"after every chunk with a loss; 0: full ({t.tbptt})")
+    group.add_argument("--devices", type=_positive_int,
                        help="split every batch over this many CPU devices, gradients summed across them; faster "
-                            "for large batches or long sequences when cores are free (%(default)s)")
-    group.add_argument("--checkpoint-every", type=_non_negative_int, default=t.checkpoint_steps, metavar="STEPS",
-                       help="checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only (%(default)s)")
+                            f"for large batches or long sequences when cores are free ({t.devices})")
+    group.add_argument("--checkpoint-every", type=_non_negative_int, metavar="STEPS",
+                       help=f"checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only "
+                            f"({t.checkpoint_steps})")
     group = run.add_argument_group("run directory")
     group.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run directory to write (%(default)s)")
     group.add_argument("--resume", action="store_true",
-                       help="continue the unfinished run in --out with its saved configuration (other flags ignored); "
-                            "rerunning the same command continues it too")
+                       help="continue the unfinished run in --out with its saved configuration; a flag or --config "
+                            "that disagrees with it is refused. Rerunning the same command continues it too")
     group.add_argument("--force", action="store_true", help="discard what --out holds, finished or not, and start over")
     group.add_argument("--dry-run", action="store_true", help="validate everything, print the configuration, train nothing")
     group.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     data = commands.add_parser("data", help="create or verify the cached dataset and print where it is")
-    _add_task_flags(data)
+    _add_task_flags(data, "seed of the data")
 
     evaluate = commands.add_parser("evaluate", help="score a finished run's models on your own sequences")
     evaluate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the --out of a finished `lstmlab run`")
@@ -234,10 +294,16 @@ def cmd_run(args) -> None:
         config = saved_config(args.out)
         if config is None:
             raise UserError(f"--resume: {args.out} holds no run to continue; start one without --resume")
+        asked = _run_config(args) if args.config is not None else RunConfig.from_dict(
+            _with(config.to_dict(), _given(args)))
+        if asked != config:
+            saved, wanted = config.to_dict(), asked.to_dict()
+            differ = [f"{'.'.join(path)} {_at(wanted, path)!r} (saved: {_at(saved, path)!r})"
+                      for path in _leaf_paths(saved) if _at(saved, path) != _at(wanted, path)]
+            raise UserError(f"--resume: {', '.join(differ)} disagrees with the run saved in {args.out}: drop the flag "
+                            "to continue it, or start a new run in another --out")
     else:
-        train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                            checkpoint_steps=args.checkpoint_every, tbptt=args.tbptt, devices=args.devices)
-        config = RunConfig(task=_task_config(args), cells=args.cells, layers=args.layers, units=args.units, train=train)
+        config = _run_config(args)
     estimate = budget.check(config, args.cache_dir)  # refused here, before any work, if it cannot fit
     if args.dry_run:
         print(json.dumps(config.to_dict(), indent=2))
@@ -286,6 +352,16 @@ def cmd_study(args) -> None:
     study = run_study(STUDIES[args.name], out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
                       verbose=not args.quiet)
     print(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}")
+
+
+def _leaf_paths(d: dict, prefix=()) -> list[tuple]:
+    return [p for k, v in d.items() for p in (_leaf_paths(v, (*prefix, k)) if isinstance(v, dict) else [(*prefix, k)])]
+
+
+def _at(d: dict, path: tuple):
+    for key in path:
+        d = d[key]
+    return d
 
 
 COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "study": cmd_study, "bench": cmd_bench}

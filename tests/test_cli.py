@@ -60,13 +60,12 @@ def test_an_unwritable_output_directory_is_refused_before_work(cli, tmp_path):
 
 
 def test_parser_defaults_are_the_reference_experiment():
-    from lstmlab.cli import _task_config
+    from lstmlab.cli import _run_config, _task_config
     from lstmlab.config import RunConfig, TaskConfig
 
     args = build_parser().parse_args(["run"])
-    assert _task_config(args) == TaskConfig() == RunConfig().task
-    assert (args.cells, args.layers, args.units) == (("lstm",), (1, 2), 25) == (RunConfig().cells, RunConfig().layers, 25)
-    assert (args.epochs, args.batch_size, args.lr) == (3, 32, 0.001)
+    assert _run_config(args) == RunConfig()
+    assert _task_config(build_parser().parse_args(["data"])) == TaskConfig()
 
 
 def test_run_then_evaluate_end_to_end(cli, tmp_path):
@@ -133,3 +132,42 @@ def test_run_with_truncated_bptt(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     assert results["config"]["train"]["tbptt"] == 5 and len(results["models"]) == 1
+
+
+def test_dry_run_output_is_a_config_file_that_repeats_the_run(cli, tmp_path):
+    dry = cli("run", "--dry-run", "--task", "adding", "--cell", "gru", "--seed", "3", "--out", "r", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    (tmp_path / "c.json").write_text(dry.stdout)
+    again = cli("run", "--config", "c.json", "--dry-run", "--out", "r", cwd=tmp_path)
+    assert again.returncode == 0 and json.loads(again.stdout) == json.loads(dry.stdout)
+    # Flags override the file; --data-seed and --init-seed set the two seeds apart.
+    split = cli("run", "--config", "c.json", "--epochs", "7", "--data-seed", "4", "--init-seed", "5", "--dry-run",
+                "--out", "r", cwd=tmp_path)
+    config = json.loads(split.stdout)
+    assert (config["train"]["epochs"], config["task"]["seed"], config["train"]["seed"]) == (7, 4, 5)
+    assert config["task"]["name"] == "adding" and config["cells"] == ["gru"]
+
+
+def test_a_toml_config_is_read_too_and_a_bad_file_is_one_line(cli, tmp_path):
+    (tmp_path / "c.toml").write_text('cells = ["rnn"]\nlayers = [1]\n[task]\nname = "adding"\nseq_len = 30\n'
+                                     '[train]\nepochs = 2\n')
+    result = cli("run", "--config", "c.toml", "--dry-run", "--out", "r", cwd=tmp_path)
+    config = json.loads(result.stdout)
+    assert (config["cells"], config["task"]["seq_len"], config["task"]["threshold"]) == (["rnn"], 30, None)
+    for name, text, fragment in (("bad.toml", "x = [", "cannot read it as TOML"),
+                                 ("bad.json", '{"train": {"epoch": 2}}', "unknown train config key"),
+                                 ("none.json", None, "cannot read it as JSON")):
+        if text is not None:
+            (tmp_path / name).write_text(text)
+        bad = cli("run", "--config", name, "--dry-run", "--out", "r", cwd=tmp_path)
+        assert _one_clean_line(bad) and fragment in bad.stderr, bad.stderr
+
+
+def test_resume_refuses_a_flag_that_disagrees_with_the_saved_run(cli, tmp_path):
+    args = ("--samples", "320,64,64", "--epochs", "1", "--layers", "1", "--units", "4", "--seq-len", "6", "--out", "r")
+    assert cli("run", *args, "--quiet", cwd=tmp_path).returncode == 0
+    (tmp_path / "r" / "results.json").unlink()  # as if it had stopped before the end
+    refused = cli("run", "--resume", "--out", "r", "--epochs", "9", cwd=tmp_path)
+    assert _one_clean_line(refused) and "train.epochs 9 (saved: 1)" in refused.stderr
+    agreeing = cli("run", "--resume", "--out", "r", "--epochs", "1", "--quiet", cwd=tmp_path)
+    assert agreeing.returncode == 0, agreeing.stderr

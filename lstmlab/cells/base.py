@@ -9,6 +9,8 @@ so they never look inside its state:
                                 steps in one matmul before the time loop
     step(projected_t, states)   (B, G) and the states (B, width) each -> (h (B, u), new states)
     call(x_t, states)           one step from raw inputs: step(project_inputs(x_t), states)
+    layer                       the thin `core.rnn.RNN` subclass that runs the cell over time, named
+                                like the Keras layer (LSTM, GRU, SimpleRNN) so the weights files match
 
 A cell's weights carry Keras's names and layout (`kernel`, `recurrent_kernel`, `bias`), so weights
 copied from the matching `keras.layers` RNN give the same outputs, and the tests check that.
@@ -28,6 +30,7 @@ class RecurrentCell(keras.layers.Layer):
     """
 
     kind: str  # the name the registry and model names use, e.g. "lstm"
+    layer: type  # the RNN subclass that runs this cell over time, named like its Keras counterpart
 
     def __init__(self, units: int, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -15,6 +15,7 @@ import keras
 from keras import ops
 
 from lstmlab.cells.base import RecurrentCell
+from lstmlab.core.rnn import RNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -54,3 +55,12 @@ class GRUCell(RecurrentCell):
         candidate = ops.tanh(projected[:, 2 * u:] + r * recurrent[:, 2 * u:])  # (B, u)
         h = z * h_tm1 + (1 - z) * candidate
         return h, [h]
+
+
+@keras.saving.register_keras_serializable(package="lstmlab")
+class GRU(RNN):
+    """GRUCell run over time. The class name is what Keras keys the weights file by, so a model of these
+    layers saves the same layout as one of `keras.layers.GRU` and the weights load into either."""
+
+
+GRUCell.layer = GRU  # the layer SequenceModel stacks for this cell

@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from lstmlab.cells.base import RecurrentCell
+from lstmlab.core.rnn import RNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -89,3 +90,12 @@ class LSTMCell(RecurrentCell):
 
     def get_config(self):
         return {**super().get_config(), "forget_bias": self.forget_bias}
+
+
+@keras.saving.register_keras_serializable(package="lstmlab")
+class LSTM(RNN):
+    """LSTMCell run over time. The class name is what Keras keys the weights file by, so a model of these
+    layers saves the same layout as one of `keras.layers.LSTM` and the weights load into either."""
+
+
+LSTMCell.layer = LSTM  # the layer SequenceModel stacks for this cell

@@ -11,6 +11,7 @@ import keras
 from keras import ops
 
 from lstmlab.cells.base import RecurrentCell
+from lstmlab.core.rnn import RNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -45,3 +46,12 @@ class SimpleRNNCell(RecurrentCell):
         (h_tm1,) = states
         h = ops.tanh(projected + ops.matmul(h_tm1, self.recurrent_kernel))
         return h, [h]
+
+
+@keras.saving.register_keras_serializable(package="lstmlab")
+class SimpleRNN(RNN):
+    """SimpleRNNCell run over time. The class name is what Keras keys the weights file by, so a model of these
+    layers saves the same layout as one of `keras.layers.SimpleRNN` and the weights load into either."""
+
+
+SimpleRNNCell.layer = SimpleRNN  # the layer SequenceModel stacks for this cell

@@ -5,7 +5,6 @@ from keras import ops
 
 from lstmlab import cells
 from lstmlab.config import ModelConfig
-from lstmlab.core.rnn import RNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -29,7 +28,8 @@ class SequenceModel(keras.Model):
         cell_class = cells.get(cell)
         # Distinct initializer seeds per layer (each cell uses its seed and seed + 1).
         seeds = [None] * (layers + 1) if seed is None else [seed * 1000 + 2 * i for i in range(layers + 1)]
-        self.rnns = [RNN(cell_class(units, seed=seeds[i], name="cell"), name=f"{cell}_{i + 1}") for i in range(layers)]
+        self.rnns = [cell_class.layer(cell_class(units, seed=seeds[i], name="cell"), name=f"{cell}_{i + 1}")
+                     for i in range(layers)]
         self.readout = keras.layers.Dense(
             1, activation=activation, kernel_initializer=keras.initializers.GlorotUniform(seeds[-1]), name="readout"
         )
@@ -53,6 +53,17 @@ class SequenceModel(keras.Model):
         read = x if self.per_step else x[:, -1]  # (B, T, u) or (B, u)
         predictions = ops.squeeze(self.readout(read), axis=-1)  # (B, T) or (B,)
         return (predictions, final_states) if return_state else predictions
+
+    def compile(self, *args, metrics=None, **kwargs):
+        """`keras.Model.compile`, with "accuracy" meaning binary accuracy for a sigmoid read-out.
+
+        Keras picks the accuracy metric from the output's shape, and for this model's (B,) output it
+        would pick categorical accuracy, which reads 0 here. (For a regression read-out "accuracy"
+        has no meaning; score with `lstmlab.tasks.of(config).score` instead.)
+        """
+        if self.activation == "sigmoid" and isinstance(metrics, (list, tuple)):
+            metrics = [keras.metrics.BinaryAccuracy(name=m) if m in ("accuracy", "acc") else m for m in metrics]
+        super().compile(*args, metrics=metrics, **kwargs)
 
     def get_config(self):
         return {**super().get_config(), "cell": self.cell, "layers": self.num_layers, "units": self.units,

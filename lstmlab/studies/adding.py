@@ -176,6 +176,8 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def draw(study: dict, out: Path) -> list[str]:
+    from matplotlib.ticker import FuncFormatter
+
     from lstmlab.plots import plt
 
     runs = study["runs"]
@@ -183,33 +185,48 @@ def draw(study: dict, out: Path) -> list[str]:
     n_test, seq_len = config.task.n_test, config.task.seq_len
     max_wrong = allowed_wrong(n_test)
     colours = {cell: f"C{i}" for i, cell in enumerate(CELLS)}
-    fig, (solved_ax, wrong_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (solved_ax, wrong_ax) = plt.subplots(1, 2, figsize=(12, 5.2), layout="constrained")
     labelled = set()
     for run in runs:
         cell, curve = run["group"]["cell"], run["metrics"]["curve"]
         thousands = np.array(curve["sequences"]) / 1000
-        label = None if cell in labelled else cell
+        label = "_" if cell in labelled else f"{cell} (one line per seed)"
         labelled.add(cell)
         solved_ax.plot(thousands, curve["solved"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
         wrong_ax.plot(thousands, curve["wrong"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
         if run["metrics"]["sequences_to_criterion"] is not None:
-            wrong_ax.plot(thousands[-1], curve["wrong"][-1], "o", color=colours.get(cell))
+            label = "_" if "met" in labelled else "criterion met: the run stops"
+            labelled.add("met")
+            solved_ax.plot(thousands[-1], curve["solved"][-1], "o", mfc="none", mec="k", ms=8, label=label)
+            wrong_ax.plot(thousands[-1], curve["wrong"][-1], "o", mfc="none", mec="k", ms=8, label=label)
     criterion = f"criterion: at most {max_wrong} of {n_test:,} wrong"
     solved_ax.axhline(1 - max_wrong / n_test, color="k", ls="--", lw=1, label=criterion)
     wrong_ax.axhline(max_wrong, color="k", ls="--", lw=1, label=criterion)
-    wrong_ax.set_yscale("symlog", linthresh=1)
+    baseline = float(np.mean([run["metrics"]["baseline_solved"] for run in runs]))
+    mean_label = f"predict the mean: {baseline:.3f} solved"
+    solved_ax.axhline(baseline, color="grey", ls="-.", lw=1, label=mean_label)
+    wrong_ax.axhline((1 - baseline) * n_test, color="grey", ls="-.", lw=1, label=mean_label)
     if seq_len in PAPER_SEQUENCES:
         for ax in (solved_ax, wrong_ax):
             ax.axvline(PAPER_SEQUENCES[seq_len] / 1000, color="grey", ls=":", lw=1.5,
-                       label=f"paper's LSTM: {PAPER_SEQUENCES[seq_len]:,}")
+                       label=f"paper's LSTM reached its criterion: {PAPER_SEQUENCES[seq_len]:,}")
+    solved_ax.set_ylim(-0.02, 1.02)
+    wrong_ax.set_yscale("symlog", linthresh=1)
+    wrong_ax.set_ylim(-0.3, n_test * 1.8)  # counts: 0 (kept in view) to all of the test split
+    wrong_ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     solved_ax.set_ylabel(f"test fraction solved (|error| < {TOLERANCE})")
-    wrong_ax.set_ylabel(f"test sequences wrong (of {n_test:,})")
+    wrong_ax.set_ylabel(f"test sequences wrong (of {n_test:,}), symlog scale")
+    solved_ax.set_title("Test split: fraction solved")
+    wrong_ax.set_title("Test split: sequences wrong")
     for ax in (solved_ax, wrong_ax):
         ax.set_xlabel("training sequences seen (thousands)")
+        ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"Adding problem, T = {seq_len}: one line per seed")
-    fig.tight_layout()
+    # One legend for both panels (the same entries), under them, clear of the curves.
+    handles, labels = solved_ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: not labels[i].endswith("(one line per seed)"))  # cells first
+    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="outside lower center", ncol=3, fontsize=9)
+    fig.suptitle(f"Adding problem, T = {seq_len}: every run, scored on the whole test split as it trains")
     fig.savefig(out / "learning_curves.png", dpi=120)
     plt.close(fig)
     return ["learning_curves.png"]

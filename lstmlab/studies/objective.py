@@ -114,19 +114,27 @@ def draw(study: dict, out: Path) -> list[str]:
     fig.savefig(out / "learning_curves.png", dpi=120)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    # Points, not bars: the interesting differences are near 1, which a bar axis from 0 would flatten
+    # and a truncated bar axis would misstate. Whiskers are drawn whole (mean + std may pass 1).
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     positions = np.arange(len(DISTANCE_EDGES) - 1)
-    width = 0.8 / len(rows)
-    for i, row in enumerate(rows):
-        ax.bar(positions + (i - (len(rows) - 1) / 2) * width, row["by_distance_mean"], width,
-               yerr=row["by_distance_std"], capsize=3, label=row["objective"])
+    offsets = (np.arange(len(rows)) - (len(rows) - 1) / 2) * 0.3
+    for offset, row, marker in zip(offsets, rows, "os^v"):
+        seeds = np.array([r["metrics"]["by_distance"]["accuracy"] for r in study["runs"]
+                          if r["group"]["objective"] == row["objective"]], dtype=np.float64)  # (seeds, bins)
+        shown = ax.errorbar(positions + offset, row["by_distance_mean"], yerr=row["by_distance_std"], fmt=marker,
+                            markersize=7, capsize=4, label=f"{row['objective']}: mean ± std")
+        ax.plot(np.repeat(positions + offset + 0.07, len(seeds)), seeds.T.ravel(), ".", color=shown[0].get_color(),
+                alpha=0.45, markersize=4, label=f"{row['objective']}: one seed")
     ax.set_xticks(positions, _bin_labels())
+    ax.set_xlim(positions[0] - 0.5, positions[-1] + 0.5)
     ax.set_xlabel("|sum - threshold| of the test sequence")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0.4, 1.01)
-    ax.set_title("Where the errors are: accuracy by distance from the threshold")
+    ax.set_ylabel("test accuracy (axis not from 0)")
+    ax.set_title(f"Where the errors are: accuracy by distance from the threshold ({study['seeds']} seeds)")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(loc="upper left")  # the near-threshold bins, at the left, have the short bars
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i].endswith("one seed"))  # the means first
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower right", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "accuracy_by_distance.png", dpi=120)
     plt.close(fig)

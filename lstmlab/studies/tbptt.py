@@ -81,23 +81,22 @@ def draw(study: dict, out: Path) -> list[str]:
 
     rows = study["summary"]
     lengths = sorted({r["seq_len"] for r in rows})
-    fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.4), squeeze=False)
     for ax, seq_len in zip(axes[0], lengths):
         for target, marker in zip(TARGETS, "os"):
             line = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target]
             ax.errorbar([r["k"] for r in line], [r["test_accuracy"] for r in line],
                         yerr=[r["test_accuracy_std"] for r in line], marker=marker, capsize=3, label=f"{target} target")
-        ax.set_xscale("log")
-        ax.set_xlabel("truncation length k (chunks of k steps)")
+        _k_axis(ax, seq_len, [r["k"] for r in rows if r["seq_len"] == seq_len])
         ax.set_ylabel("test accuracy (sum > threshold?)")
         ax.set_title(f"seq_len {seq_len}: mean ± std over seeds")
         ax.grid(alpha=0.3)
-        ax.legend()
+        _legend(ax)
     fig.tight_layout()
     fig.savefig(out / "accuracy.png", dpi=120)
     plt.close(fig)
 
-    fig, axes = plt.subplots(2, len(lengths), figsize=(5.5 * len(lengths), 7), squeeze=False, sharex="col")
+    fig, axes = plt.subplots(2, len(lengths), figsize=(5.5 * len(lengths), 7.4), squeeze=False, sharex="col")
     for column, seq_len in enumerate(lengths):
         time_ax, memory_ax = axes[0, column], axes[1, column]
         for target, marker in zip(TARGETS, "os"):
@@ -108,17 +107,43 @@ def draw(study: dict, out: Path) -> list[str]:
             if all(r["step_memory_bytes"] is not None for r in line):
                 memory_ax.plot(ks, [r["step_memory_bytes"] / 2**20 for r in line], marker=marker, label=f"{target} target")
         time_ax.set_title(f"seq_len {seq_len}")
-        time_ax.set_ylabel("seconds per epoch")
+        time_ax.set_ylabel("seconds per epoch (mean ± std over seeds)")
         memory_ax.set_ylabel("train-step working memory (MiB)")
-        memory_ax.set_xlabel("truncation length k (chunks of k steps)")
+        if not memory_ax.get_lines():
+            memory_ax.text(0.5, 0.5, "not measured", transform=memory_ax.transAxes, ha="center", va="center",
+                           color="grey")
         for ax in (time_ax, memory_ax):
-            ax.set_xscale("log")
+            _k_axis(ax, seq_len, [r["k"] for r in rows if r["seq_len"] == seq_len])
             ax.grid(alpha=0.3)
-            ax.legend()
+            _legend(ax)
+        time_ax.set_xlabel("")  # the column shares its k axis with the memory panel below
     fig.tight_layout()
     fig.savefig(out / "cost.png", dpi=120)
     plt.close(fig)
     return ["accuracy.png", "cost.png"]
+
+
+def _k_axis(ax, seq_len: int, ks: list[int]) -> None:
+    """A log k axis ticked at the k tested, in plain numbers, with full BPTT (k = seq_len) marked."""
+    from matplotlib.ticker import NullLocator
+
+    ks = sorted(set(ks))
+    ax.set_xscale("log")
+    ax.axvline(seq_len, color="grey", ls=":", lw=1.2, label=f"full BPTT (k = T = {seq_len})")
+    ax.set_xticks(ks, [f"{k}\nT (full)" if k == seq_len else f"{k}" for k in ks])
+    ax.xaxis.set_minor_locator(NullLocator())  # only the k tested
+    for label, k in zip(ax.get_xticklabels(), ks):
+        if k == seq_len:
+            label.set_fontweight("bold")
+    ax.set_xlim(ks[0] / 1.35, max(ks[-1], seq_len) * 1.35)
+    ax.set_xlabel("truncation length k (chunks of k steps), log scale")
+
+
+def _legend(ax) -> None:
+    """The targets first, then the full-BPTT line, in every panel."""
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i].startswith("full BPTT"))
+    ax.legend([handles[i] for i in order], [labels[i] for i in order])
 
 
 def render(study: dict, figures: list[str]) -> str:

@@ -1,0 +1,83 @@
+"""The Python API: train a run, load a finished one, load a task's data. `lstmlab` re-exports these.
+
+    import lstmlab
+    run = lstmlab.train(lstmlab.RunConfig(cells=("lstm", "gru"), layers=(1,)), out="runs/mine")
+    run.results["models"][0]["test_accuracy"]
+    model = lstmlab.load_run("runs/mine").models["gru-1layer"]   # a keras.Model
+    splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x, y), ...}
+
+A run directory is the same whether the CLI or this API made it.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lstmlab import tasks
+from lstmlab.config import RunConfig, TaskConfig
+from lstmlab.errors import UserError
+
+DEFAULT_CACHE = Path("cache")
+
+
+@dataclass
+class Run:
+    """A finished run directory: its config, its results (results.json) and its trained models.
+
+    `models` maps a model's name (`{cell}-{n}layer`) to a built `keras.Model` holding the trained
+    weights; `task` is the run's task, which scores predictions (`task.score(model.predict(x), y)`).
+    """
+
+    path: Path
+    config: RunConfig
+    results: dict
+    models: dict = field(default_factory=dict)
+
+    @property
+    def task(self) -> tasks.Task:
+        return tasks.of(self.config.task)
+
+
+def train(config: RunConfig | None = None, out="runs/run", cache_dir=DEFAULT_CACHE, force: bool = False,
+          verbose: bool = True, callbacks=None, tensorboard=None) -> Run:
+    """Run the experiment `config` (default: the reference experiment) into `out`; returns the Run.
+
+    `callbacks`: Keras callbacks called by the training loop of every model (see `core.train.fit`);
+    `tensorboard`: a directory to write TensorBoard event files to. The same rules as the CLI hold:
+    `out` must be new, empty or a run directory lstmlab made, and a finished run is overwritten
+    only with `force`.
+    """
+    from lstmlab.experiment import run_experiment
+
+    config = config or RunConfig()
+    extra = {}
+    if callbacks is not None:
+        extra["callbacks"] = callbacks
+    if tensorboard is not None:
+        extra["tensorboard"] = tensorboard
+    run_experiment(config, Path(out), Path(cache_dir), force=force, verbose=verbose, **extra)
+    return load_run(out)
+
+
+def load_run(path) -> Run:
+    """The finished run in directory `path`, its models loaded with their trained weights."""
+    from lstmlab.evaluate import load_trained, model_names
+    from lstmlab.experiment import RESULTS, saved_config
+
+    path = Path(path)
+    names = model_names(path)  # refuses a missing or unfinished run in one sentence
+    config = saved_config(path)
+    try:
+        results = json.loads((path / RESULTS).read_text())
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path / RESULTS} is damaged ({err}): rerun the run with force") from None
+    models = {name: load_trained(path, name)[0].model for name in names}
+    return Run(path=path, config=config, results=results, models=models)
+
+
+def load_data(config: TaskConfig | None = None, cache_dir=DEFAULT_CACHE) -> dict:
+    """The task's three splits {"train", "val", "test"}: (x, targets) each, from the verified cache
+    (generated and cached on first use). x is (n, T) for one input channel, (n, T, F) otherwise."""
+    from lstmlab.core.data import load_or_create
+
+    return load_or_create(config or TaskConfig(), Path(cache_dir), log=lambda message: None)[0]
