@@ -10,16 +10,15 @@ ratio to lstmlab's from the same run.
 import importlib.util
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
+from lstmlab.provenance import environment
 
 FULL = [(32, 25), (256, 25), (32, 200), (256, 200)]  # (batch size, sequence length)
 QUICK = [(32, 25)]
@@ -132,23 +131,11 @@ def bench_config(batch: int, seq_len: int, impls: list[str], reps: int, target_s
 
 
 def machine_info() -> dict:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for package in ("keras", "jax", "jaxlib", "numpy", "tensorflow", "torch"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cpu": cpu, "cores": cores, "python": platform.python_version(), "platform": platform.platform(),
-            "versions": versions}
+    """bench.json's "machine": the provenance record of lstmlab/provenance.py (CPU, cores, versions, commit).
+
+    Its "backend" is the driver's; each row's backend is the worker's, in BACKENDS.
+    """
+    return environment()
 
 
 def run_bench(out: Path, quick: bool = False, reps: int = 5, impls: list[str] | None = None, log=print) -> dict:

@@ -14,7 +14,6 @@ interrupted study continues where it stopped; --force starts over.
 """
 
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from lstmlab.config import RunConfig
 from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
 from lstmlab.errors import UserError
+from lstmlab.provenance import environment
 from lstmlab.studies.base import Study
 
 STUDY_FILE = "study.json"
@@ -54,8 +54,6 @@ def run_study(study: Study, out: Path, cache_dir: Path, seeds: int = 5, quick: b
 
 
 def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool, force: bool, verbose: bool) -> dict:
-    import keras
-
     from lstmlab.core.train import enable_compilation_cache
 
     name = study.name
@@ -69,8 +67,7 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
                         "to drop them")
     enable_compilation_cache(cache_dir)
     record = {"study": name, "complete": False, "seeds": seeds, "quick": quick, "runs": [],
-              "environment": {"backend": keras.backend.backend(), "keras": keras.__version__,
-                              "python": platform.python_version(), "machine": platform.machine()}}
+              "environment": environment()}  # lstmlab/provenance.py
     for i, (group, config) in enumerate(planned, start=1):
         key = json.dumps(config.to_dict(), sort_keys=True)
         label = ", ".join(f"{k} {v}" for k, v in group.items())
