@@ -49,13 +49,8 @@ def train(config: RunConfig | None = None, out="runs/run", cache_dir=DEFAULT_CAC
     """
     from lstmlab.experiment import run_experiment
 
-    config = config or RunConfig()
-    extra = {}
-    if callbacks is not None:
-        extra["callbacks"] = callbacks
-    if tensorboard is not None:
-        extra["tensorboard"] = tensorboard
-    run_experiment(config, Path(out), Path(cache_dir), force=force, verbose=verbose, **extra)
+    run_experiment(config or RunConfig(), Path(out), Path(cache_dir), force=force, verbose=verbose,
+                   callbacks=callbacks, tensorboard=tensorboard)
     return load_run(out)
 
 

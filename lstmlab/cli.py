@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue the unfinished run in --out with its saved configuration; a flag or --config "
                             "that disagrees with it is refused. Rerunning the same command continues it too")
     group.add_argument("--force", action="store_true", help="discard what --out holds, finished or not, and start over")
+    group.add_argument("--tensorboard", type=Path, metavar="DIR",
+                       help="also write TensorBoard event files (per-step loss, validation metrics, per-layer "
+                            "gradient norms) into DIR/MODEL; needs the tensorboard extra")
     group.add_argument("--dry-run", action="store_true", help="validate everything, print the configuration, train nothing")
     group.add_argument("--quiet", action="store_true", help="print only the final summary")
 
@@ -304,6 +307,11 @@ def cmd_run(args) -> None:
                             "to continue it, or start a new run in another --out")
     else:
         config = _run_config(args)
+    if args.tensorboard is not None:
+        from lstmlab.core.tensorboard import require_tensorboard
+
+        require_tensorboard()
+        workdir.check(args.tensorboard, "tensorboard", "--tensorboard")
     estimate = budget.check(config, args.cache_dir)  # refused here, before any work, if it cannot fit
     if args.dry_run:
         print(json.dumps(config.to_dict(), indent=2))
@@ -312,7 +320,7 @@ def cmd_run(args) -> None:
     from lstmlab.experiment import run_experiment
 
     results = run_experiment(config, args.out, args.cache_dir, force=args.force, verbose=not args.quiet,
-                             rebuild_cache=not args.no_rebuild)
+                             rebuild_cache=not args.no_rebuild, tensorboard=args.tensorboard)
     for model in results["models"]:
         print(f"{model['name']}: test accuracy {model['test_accuracy']:.4f}")
     print(f"wall time {results['wall_seconds']:.1f} s; report: {args.out / 'report.md'}")

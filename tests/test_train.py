@@ -163,3 +163,225 @@ def test_an_odd_split_or_too_few_devices_is_refused():
         TrainConfig(batch_size=33, devices=2)
     with pytest.raises(UserError, match="needs 64 CPU devices"):
         Trainer(build_model(ModelConfig("lstm", 1, 4), seed=0, task=TASK), TrainConfig(batch_size=64, devices=64), TASK)
+
+
+# Keras callbacks, per-step losses and gradient norms from the engine.
+
+HIGH_LR = dict(learning_rate=0.3)  # val loss rises in some epochs: epochs 1-5 give 0.368, 0.369, 0.257, 0.599, 0.253
+
+
+class _Recorder:
+    """A keras Callback (built lazily, keras imported by the module) recording every hook in order."""
+
+    @staticmethod
+    def make():
+        import keras
+
+        class Recorder(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.events, self.weights, self.steps = [], {}, []
+
+            def on_train_begin(self, logs=None):
+                self.events.append(("train_begin",))
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.events.append(("epoch_begin", epoch))
+
+            def on_train_batch_begin(self, batch, logs=None):
+                self.events.append(("batch_begin", batch))
+
+            def on_train_steps(self, steps, logs):
+                self.steps.append((steps.tolist(), {k: np.asarray(v).tolist() for k, v in logs.items()}))
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.events.append(("batch_end", batch, logs["loss"]))
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.events.append(("epoch_end", epoch, dict(logs)))
+                self.weights[epoch] = self.model.get_weights()
+
+            def on_train_end(self, logs=None):
+                self.events.append(("train_end",))
+
+        return Recorder()
+
+
+def test_a_callback_sees_the_hooks_in_order_once_per_compiled_call():
+    import math
+
+    recorder = _Recorder.make()
+    trainer = _trainer(epochs=2, steps_per_call=7)
+    result = fit(trainer, DATA["train"], DATA["val"], verbose=False, callbacks=[recorder])
+    assert recorder.model is trainer.model
+    assert recorder.params == {"epochs": 2, "steps": 20, "verbose": 0}
+    losses = result.step_losses
+    expected = [("train_begin",)]
+    for e in (0, 1):
+        expected.append(("epoch_begin", e))
+        for first, stop in ((0, 7), (7, 14), (14, 20)):  # the batch index: the call's last step
+            mean = math.fsum(losses[20 * e + first:20 * e + stop]) / (stop - first)
+            expected += [("batch_begin", stop - 1), ("batch_end", stop - 1, mean)]
+        h = result.history[e + 1]
+        expected.append(("epoch_end", e, {"loss": h.train_loss, "val_loss": h.val_loss,
+                                          "val_accuracy": h.val_accuracy}))
+    expected.append(("train_end",))
+    assert recorder.events == expected
+    # lstmlab's per-step hook: every step once, numbered over the run from 1, with each layer's gradient norm.
+    assert [n for steps, _ in recorder.steps for n in steps] == list(range(1, 41))
+    assert [v for _, logs in recorder.steps for v in logs["loss"]] == losses
+    assert set(recorder.steps[0][1]) == {"loss", "grad_norm/lstm_1", "grad_norm/readout"}
+
+
+def test_csv_logger_writes_one_row_per_epoch_equal_to_the_history(tmp_path):
+    import csv
+
+    import keras
+
+    path = tmp_path / "log.csv"
+    result = fit(_trainer(epochs=3), DATA["train"], DATA["val"], verbose=False,
+                 callbacks=[keras.callbacks.CSVLogger(str(path))])
+    rows = list(csv.DictReader(open(path)))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]  # Keras counts epochs from 0: lstmlab's 1, 2, 3
+    for row, h in zip(rows, result.history[1:]):
+        assert (float(row["loss"]), float(row["val_loss"]), float(row["val_accuracy"])) == (
+            h.train_loss, h.val_loss, h.val_accuracy)
+
+
+def test_callbacks_leave_the_training_unchanged():
+    import keras
+
+    plain_trainer, hooked_trainer = _trainer(), _trainer()
+    plain = fit(plain_trainer, DATA["train"], DATA["val"], verbose=False)
+    hooked = fit(hooked_trainer, DATA["train"], DATA["val"], verbose=False,
+                 callbacks=[keras.callbacks.Callback(), _Recorder.make()])
+    assert [(h.train_loss, h.val_loss) for h in hooked.history] == [(h.train_loss, h.val_loss) for h in plain.history]
+    assert hooked.step_losses == plain.step_losses
+    for a, b in zip(hooked_trainer.get_state(), plain_trainer.get_state()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_ends_training_after_the_first_epoch_without_improvement():
+    import keras
+
+    reference = fit(_trainer(epochs=5, **HIGH_LR), DATA["train"], DATA["val"], verbose=False).history
+    rise = next(h.epoch for previous, h in zip(reference[1:], reference[2:]) if h.val_loss >= previous.val_loss)
+    assert rise < 5  # the rate makes the validation loss rise before the last epoch
+    stopped = fit(_trainer(epochs=5, **HIGH_LR), DATA["train"], DATA["val"], verbose=False,
+                  callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=0)])
+    assert [h.epoch for h in stopped.history] == list(range(rise + 1))
+    assert [h.val_loss for h in stopped.history] == [h.val_loss for h in reference[: rise + 1]]
+    assert len(stopped.step_losses) == 20 * rise
+
+
+def test_early_stopping_restores_the_best_epochs_weights_into_model_and_trainer():
+    import keras
+
+    recorder = _Recorder.make()
+    trainer = _trainer(epochs=4, **HIGH_LR)
+    result = fit(trainer, DATA["train"], DATA["val"], verbose=False,
+                 callbacks=[recorder, keras.callbacks.EarlyStopping(monitor="val_loss", patience=10,
+                                                                    restore_best_weights=True)])
+    val_losses = [h.val_loss for h in result.history[1:]]
+    best = int(np.argmin(val_losses))
+    assert best != len(val_losses) - 1  # the last epoch is not the best: restoring changes something
+    for got, kept in zip(trainer.model.get_weights(), recorder.weights[best]):
+        np.testing.assert_array_equal(got, kept)
+    assert trainer.evaluate(*DATA["val"]).loss == pytest.approx(val_losses[best], rel=1e-6)  # the state too
+    assert not np.array_equal(recorder.weights[best][0], recorder.weights[len(val_losses) - 1][0])
+
+
+def test_step_losses_cover_every_epoch_and_average_to_its_train_loss():
+    import math
+
+    result = fit(_trainer(epochs=3), DATA["train"], DATA["val"], verbose=False)
+    assert len(result.step_losses) == 60 and all(isinstance(v, float) for v in result.step_losses)
+    for e in (1, 2, 3):
+        assert math.fsum(result.step_losses[20 * (e - 1):20 * e]) / 20 == result.history[e].train_loss
+
+
+@pytest.mark.parametrize("stop_at", [2, 5])  # mid-epoch 1; mid-epoch 2, epoch 1's losses only in the checkpoint
+def test_step_losses_survive_an_interruption_exactly(tmp_path, monkeypatch, stop_at):
+    from lstmlab.core.checkpoint import Checkpoint
+
+    reference = fit(_trainer(), DATA["train"], DATA["val"], verbose=False)
+    calls = {"n": 0}
+
+    def interrupt(name):
+        calls["n"] += name == "train:chunk"
+        if calls["n"] == stop_at:
+            raise _Stop
+
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every_steps=5)
+    monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
+    with pytest.raises(_Stop):
+        fit(_trainer(), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+    monkeypatch.undo()
+    resumed = fit(_trainer(), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+    assert resumed.step_losses == reference.step_losses
+
+
+def test_a_checkpoint_without_its_step_losses_is_refused(tmp_path):
+    from lstmlab.core.checkpoint import Checkpoint
+    from lstmlab.errors import UserError
+
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1})
+    trainer = _trainer(epochs=1)
+    fit(trainer, DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+    arrays, progress = checkpoint.load()
+    checkpoint.save(arrays[:-1], progress)  # as written before step losses were kept
+    with pytest.raises(UserError, match="does not fit|damaged"):
+        fit(_trainer(epochs=2), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+    checkpoint.save(arrays[:-1] + [np.zeros(3)], progress)  # the wrong number of losses
+    with pytest.raises(UserError, match="damaged"):
+        fit(_trainer(epochs=2), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+
+
+def test_gradient_norms_per_layer_are_those_of_the_batch_gradient():
+    import jax
+
+    trainer = _trainer()
+    assert trainer.layer_names == ("lstm_1", "readout")
+    xs, ys, ws = stack_batches(*DATA["train"], 32)
+    trainable, non_trainable, _ = (list(group) for group in trainer.state)
+    task, model = trainer.task, trainer.model
+
+    def loss(params):
+        return task.loss(ys[0], model.stateless_call(params, non_trainable, xs[0])[0], ws[0])
+
+    grads = jax.grad(loss)(trainable)
+    layer = [v.path.split("/")[1] for v in model.trainable_variables]
+    expected = [np.sqrt(sum(float(np.sum(np.square(g))) for g, name in zip(grads, layer) if name == wanted))
+                for wanted in trainer.layer_names]
+    trainer.train_steps(xs[:3], ys[:3], ws[:3])
+    assert trainer.grad_norms.shape == (3, 2)
+    np.testing.assert_allclose(trainer.grad_norms[0], expected, rtol=1e-5)
+
+
+def test_gradient_norms_with_tbptt_are_the_chunk_weighted_mean_of_the_updates():
+    import jax
+
+    # Per-step targets, T = 10 in chunks of 4: updates on 4, 4 and 2 steps; the step's norm weighs them 4:4:2.
+    task = tasks.of(TaskConfig(seq_len=10, n_train=64, n_val=32, n_test=32, seed=2, target="per-step"))
+    x, y = task.generate()["train"]
+    xs, ys, ws = stack_batches(x, y, 32)
+    chunked = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task), TrainConfig(tbptt=4), task)
+    chunked.train_steps(xs[:1], ys[:1], ws[:1])
+    manual = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task), TrainConfig(), task)
+    norms, carried = [], manual.model.initial_state(32)
+    for start, stop in ((0, 4), (4, 8), (8, 10)):  # each chunk as one full-BPTT update from the carried state
+        carry = (*manual.state, carried)
+
+        def chunk_loss(params, carry=carry, start=start, stop=stop):
+            (p, state), _ = manual.model.stateless_call(params, carry[1], xs[0][:, start:stop],
+                                                         initial_state=carry[3], return_state=True)
+            return task.loss(ys[0][:, start:stop], p, ws[0]), state
+
+        (_, carried), grads = jax.value_and_grad(chunk_loss, has_aux=True)(list(carry[0]))
+        layer = [v.path.split("/")[1] for v in manual.model.trainable_variables]
+        norms.append([np.sqrt(sum(float(np.sum(np.square(g))) for g, n in zip(grads, layer) if n == wanted))
+                      for wanted in chunked.layer_names])
+        trainable, opt = manual.optimizer.stateless_apply(list(manual.state[2]), grads, list(carry[0]))
+        manual.state = (trainable, manual.state[1], opt)
+    expected = (4 * np.array(norms[0]) + 4 * np.array(norms[1]) + 2 * np.array(norms[2])) / 10
+    np.testing.assert_allclose(chunked.grad_norms[0], expected, rtol=1e-4)

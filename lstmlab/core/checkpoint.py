@@ -1,8 +1,9 @@
 """Training checkpoints: everything needed to continue a model's training exactly where it stopped.
 
-One `.npz` file per model holds the parameters, the optimizer's state (Adam's moments and step
-count) and a JSON `Progress` (epochs done, position in the current epoch, the step losses so far, the
-history). The data order needs no saving: each epoch's shuffle is a function of (seed, epoch). The
+One `.npz` file per model holds the arrays the trainer gives it (the parameters, the optimizer's
+state: Adam's moments and step count; `fit` appends the finished epochs' step losses as a last array)
+and a JSON `Progress` (epochs done, position in the current epoch, that epoch's step losses so far,
+the history). The data order needs no saving: each epoch's shuffle is a function of (seed, epoch). The
 file is replaced atomically, so a crash leaves the previous checkpoint intact.
 """
 

@@ -6,6 +6,11 @@ them run inside one compiled `lax.scan`, so Python and dispatch cost is paid onc
 per step. "Chunk" in this file always means a TBPTT chunk of a sequence (`tbptt.py`). The trainer
 knows the task only through its loss, its per-step flag and its scoring, and the model's state only
 through `model.initial_state`.
+
+Each step returns its loss and, computed inside the same compiled update, the L2 norm of the
+gradient of each layer's weights (`Trainer.layer_names`: 'lstm_1', ..., 'readout'). A step with
+several TBPTT updates (per-step targets) reports the mean of its updates' norms, weighted by their
+chunks' lengths as the step's loss is.
 """
 
 import math
@@ -86,6 +91,9 @@ class Trainer:
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(model.trainable_variables)
         self.plan = plan = ChunkPlan.create(task.config.seq_len, config.tbptt, per_step=task.per_step)
+        # Gradient norms per layer: the trainable variables grouped by their layer ('lstm_1', 'readout').
+        self.layer_names, layer_of = _layer_groups(model)
+        self.grad_norms = np.zeros((0, len(self.layer_names)), np.float32)  # (steps, layers) of the last call
         self._placement = None  # where the state lives: the default device, or replicated over a mesh
         self._batch_placement = None  # where stacked batches go: the default device, or split over the mesh
         self.load_from_model()
@@ -109,10 +117,12 @@ class Trainer:
                 w = chunk[2]
                 share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
                 loss, grads = jax.lax.psum((loss * share, jax.tree.map(lambda g: g * share, grads)), BATCH_AXIS)
+            norms = _layer_norms(grads, layer_of, len(self.layer_names))
             trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
-            return (trainable, non_trainable, opt_vars, rnn_state), loss
+            return (trainable, non_trainable, opt_vars, rnn_state), (loss, norms)
 
         def train_step(state, batch):
+            """One batch -> (state, (loss, per-layer gradient norms))."""
             trainable, non_trainable, opt_vars = state
             x, y, w = batch  # (B, T, F), (B,) or (B, T), (B,)
             rnn_state = model.initial_state(x.shape[0])
@@ -121,20 +131,27 @@ class Trainer:
                     trainable, non_trainable, x[:, : plan.forward_only], initial_state=rnn_state, return_state=True)
             carry = (trainable, non_trainable, opt_vars, rnn_state)
             if not plan.per_step:
-                carry, loss = update(carry, (x[:, plan.forward_only:], y, w))
-                return carry[:3], loss
+                carry, outputs = update(carry, (x[:, plan.forward_only:], y, w))
+                return carry[:3], outputs
             # Per-step targets: the whole chunks as one scan (B, n*k, F) -> (n, B, k, F), then the remainder.
             n, k = plan.seq_len // plan.chunk, plan.chunk
             xs = jax.numpy.swapaxes(x[:, : n * k].reshape(x.shape[0], n, k, x.shape[-1]), 0, 1)  # (n, B, k, F)
             ys = jax.numpy.swapaxes(y[:, : n * k].reshape(y.shape[0], n, k), 0, 1)  # (n, B, k)
-            carry, losses = jax.lax.scan(lambda c, chunk: update(c, (*chunk, w)), carry, (xs, ys))
-            total = losses.sum() * k
+            carry, (losses, norms) = jax.lax.scan(lambda c, chunk: update(c, (*chunk, w)), carry, (xs, ys))
+            total, norm_total = losses.sum() * k, norms.sum(axis=0) * k
             if n * k < plan.seq_len:
-                carry, loss = update(carry, (x[:, n * k:], y[:, n * k:], w))
+                carry, (loss, norm) = update(carry, (x[:, n * k:], y[:, n * k:], w))
                 total += loss * (plan.seq_len - n * k)
-            return carry[:3], total / plan.seq_len  # the mean per-step loss over the batch
+                norm_total += norm * (plan.seq_len - n * k)
+            # The mean per-step loss over the batch; the updates' gradient norms weighted the same way.
+            return carry[:3], (total / plan.seq_len, norm_total / plan.seq_len)
 
-        self._train_step = train_step
+        def loss_step(state, batch):
+            """`train_step` returning the loss alone."""
+            state, (loss, _) = train_step(state, batch)
+            return state, loss
+
+        self._train_step = loss_step
         train_call = lambda state, batches: jax.lax.scan(train_step, state, batches)  # noqa: E731
         if config.devices > 1:
             # Data parallel: every device holds the parameters and takes 1/devices of each batch (axis 1
@@ -153,13 +170,17 @@ class Trainer:
             trainable, non_trainable, x, initial_state=state, return_state=True)[0])
 
     def train_steps(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
-        """Batches xs (S, B, T, F), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated."""
+        """Batches xs (S, B, T, F), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated.
+
+        The steps' gradient norms, (S, layers) in the order of `layer_names`, are left in `grad_norms`.
+        """
         batches = (xs, ys, ws)
         if self._batch_placement is not None:
             import jax
 
             batches = jax.device_put(batches, self._batch_placement)
-        self.state, losses = self._train_call(self.state, batches)
+        self.state, (losses, norms) = self._train_call(self.state, batches)
+        self.grad_norms = np.asarray(norms)
         return np.asarray(losses)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -193,8 +214,11 @@ class Trainer:
 
     def step_memory_bytes(self) -> int:
         """Working memory XLA allocates for one train step (activations kept for the backward pass,
-        gradients, temporaries), beyond its inputs and outputs."""
+        gradients, temporaries), beyond its inputs and outputs; measured for one device."""
         import jax
+
+        if self.config.devices > 1:
+            raise NotImplementedError("step memory is measured for --devices 1 only")
 
         b, t, f = self.config.batch_size, self.plan.seq_len, self.task.input_width
         shapes = ((b, t, f), (b, t) if self.plan.per_step else (b,), (b,))  # x, y, w of one batch
@@ -233,10 +257,35 @@ class Trainer:
         return self.model.trainable_variables, self.model.non_trainable_variables, self.optimizer.variables
 
 
+def _layer_groups(model: keras.Model) -> tuple[tuple[str, ...], list[int]]:
+    """(layer names, the layer index of each trainable variable): a variable's layer is the first part
+    of its path inside the model, 'lstm-2layer/lstm_1/cell/kernel' -> 'lstm_1'."""
+    names, layer_of = [], []
+    for variable in model.trainable_variables:
+        parts = variable.path.split("/")
+        name = parts[1] if len(parts) > 1 and parts[0] == model.name else parts[0]
+        if name not in names:
+            names.append(name)
+        layer_of.append(names.index(name))
+    return tuple(names), layer_of
+
+
+def _layer_norms(grads: list, layer_of: list[int], layers: int):
+    """The global L2 norm of each layer's gradients: (layers,), inside the compiled update."""
+    import jax.numpy as jnp
+
+    squares = [None] * layers
+    for grad, layer in zip(grads, layer_of):
+        square = jnp.sum(jnp.square(grad))
+        squares[layer] = square if squares[layer] is None else squares[layer] + square
+    return jnp.sqrt(jnp.stack(squares))
+
+
 @dataclass
 class FitResult:
     history: list[EpochRecord] = field(default_factory=list)
     train_seconds: float = 0.0
+    step_losses: list[float] = field(default_factory=list)  # every train step's loss, all epochs in order
 
 
 def call_bounds(first: int, steps: int, per_call: int, every: int):
@@ -254,38 +303,78 @@ def call_bounds(first: int, steps: int, per_call: int, every: int):
 
 
 def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoint | None = None,
-        observe=None) -> FitResult:
+        observe=None, callbacks=None) -> FitResult:
     """Train for `config.epochs`; record train loss and validation metrics before and after each epoch.
 
     Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed.
     With a `checkpoint`, training continues from it when one exists, and the state is saved every
-    `checkpoint.every_steps` steps and at every epoch end; the result equals an uninterrupted run.
-    `observe(epoch, step)`, if given, is called after every compiled call (every `steps_per_call`
-    steps), e.g. to record a learning curve; its time counts in the epoch's time.
+    `checkpoint.every_steps` steps and at every epoch end; the result equals an uninterrupted run,
+    every step's loss (`FitResult.step_losses`) included: the checkpoint keeps the finished epochs'
+    step losses too. `observe(epoch, step)`, if given, is called after every compiled call (every
+    `steps_per_call` steps), e.g. to record a learning curve; its time counts in the epoch's time.
+
+    `callbacks`: `keras.callbacks.Callback` objects, called as `model.fit` calls them, as far as the
+    compiled loop allows. They get `set_model(trainer.model)`, `set_params({"epochs", "steps",
+    "verbose"})`, then on_train_begin; per epoch on_epoch_begin and on_epoch_end with Keras's epoch
+    index (lstmlab's epoch e >= 1 is Keras's e - 1) and logs {"loss": the epoch's train loss,
+    "val_loss", "val_accuracy"}; on_train_end. The batch hooks run once per compiled call, not once
+    per step: on_train_batch_begin(batch) before it and on_train_batch_end(batch, {"loss": the mean of
+    the call's step losses}) after it, where `batch` is the index in the epoch (from 0) of the call's
+    last step. A callback with an `on_train_steps(steps, logs)` method (lstmlab's own hook, e.g.
+    `lstmlab.core.tensorboard.TensorBoardLogger`) also gets every step of the call, before
+    on_train_batch_end: `steps`, the steps' numbers in the whole run (from 1), and `logs`, {"loss":
+    their losses, "grad_norm/LAYER": their gradient norms per layer}, arrays of the call's length.
+    Setting `model.stop_training` (EarlyStopping) ends training after that epoch; the model is not
+    compiled, so a callback monitoring "val_accuracy" needs mode="max". Before on_epoch_end and
+    on_train_end the trained weights are written into the Keras model, and after them training goes
+    on from the model's weights, so a callback that reads weights (ModelCheckpoint) sees the trained
+    ones and one that sets them (EarlyStopping with restore_best_weights) decides what training ends
+    with; within an epoch the model keeps the weights of the last epoch end. A callback's own state
+    is not checkpointed: a resumed fit starts the callbacks afresh, at the resumed epoch.
     """
     config = trainer.config
     x_train, y_train = train
+    steps = -(-len(x_train) // config.batch_size)  # per epoch, as stack_batches makes them
     saved = checkpoint.load() if checkpoint else None
     if saved:
+        arrays, progress = saved
         try:
-            trainer.set_state(saved[0])
+            trainer.set_state(arrays[:-1])  # the last array: the finished epochs' step losses
         except ValueError:
             raise UserError(f"checkpoint {checkpoint.path} does not fit this model: delete it, or rerun with "
                             "--force") from None
-        progress = saved[1]
+        done = arrays[-1]
+        if done.ndim != 1 or done.dtype.kind != "f" or len(done) != progress.epoch * steps:
+            raise UserError(f"checkpoint {checkpoint.path} is damaged (its step losses do not match its epochs): "
+                            "delete it, or rerun with --force")
+        step_losses = done.tolist()
         _say(f"resuming from {checkpoint.path}: epoch {progress.epoch + 1}, step {progress.step}", verbose)
     else:
         start_loss = trainer.evaluate(x_train, y_train).loss
         val_metrics = trainer.evaluate(*val)
         progress = Progress(history=[EpochRecord(0, start_loss, val_metrics.loss, val_metrics.accuracy, 0.0)])
+        step_losses = []  # of the finished epochs; progress.step_losses holds the current epoch's
+
+    def save():
+        checkpoint.save(trainer.get_state() + [np.array(step_losses, np.float64)], progress)
+
     every = checkpoint.every_steps if checkpoint else 0
+    hooks = _callback_list(callbacks, trainer, steps, verbose)
+    if hooks:
+        trainer.model.stop_training = False
+        _reload_from_model(trainer)  # the model keeps its own arrays: the train calls consume the state's
+        hooks.on_train_begin()
     for epoch in range(progress.epoch + 1, config.epochs + 1):
+        if hooks:
+            hooks.on_epoch_begin(epoch - 1)
         t0 = time.perf_counter()
         order = epoch_permutation(len(x_train), config.seed, epoch)
         xs, ys, ws = stack_batches(x_train, y_train, config.batch_size, order)
         # The bar redraws itself on a terminal; in a log file the epoch summary line says enough.
         bar = keras.utils.Progbar(len(xs), verbose=1 if verbose and sys.stdout.isatty() else 0, unit_name="step")
         for first, stop in call_bounds(progress.step, len(xs), config.steps_per_call, every):
+            if hooks:
+                hooks.on_train_batch_begin(stop - 1)
             losses = trainer.train_steps(xs[first:stop], ys[first:stop], ws[first:stop])
             if not np.all(np.isfinite(losses)):
                 bad = losses[~np.isfinite(losses)][0]
@@ -294,22 +383,67 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
             progress.step_losses += losses.tolist()
             progress.step = stop
             bar.update(stop, [("loss", float(np.mean(progress.step_losses)))])  # the epoch's mean so far
+            if hooks:
+                _report_steps(hooks, trainer, (epoch - 1) * steps + np.arange(first + 1, stop + 1), losses)
+                hooks.on_train_batch_end(stop - 1, {"loss": math.fsum(losses.tolist()) / len(losses)})
             if observe:
                 observe(epoch, stop)
             if every and stop % every == 0 and stop < len(xs):
-                checkpoint.save(trainer.get_state(), progress)
+                save()
         seconds = time.perf_counter() - t0
         val_metrics = trainer.evaluate(*val)
         progress.train_seconds += seconds
         train_loss = math.fsum(progress.step_losses) / len(xs)  # exact sum: the same however the calls fall
         progress.history.append(EpochRecord(epoch, train_loss, val_metrics.loss, val_metrics.accuracy, seconds))
+        step_losses += progress.step_losses
         progress.epoch, progress.step, progress.step_losses = epoch, 0, []
+        if hooks:
+            trainer.sync_to_model()
+            hooks.on_epoch_end(epoch - 1, {"loss": train_loss, "val_loss": val_metrics.loss,
+                                           "val_accuracy": val_metrics.accuracy})
+            _reload_from_model(trainer)
         if checkpoint:
-            checkpoint.save(trainer.get_state(), progress)
+            save()
         _say(f"epoch {epoch}: train loss {train_loss:.4f}, val loss {val_metrics.loss:.4f}, "
              f"val accuracy {val_metrics.accuracy:.4f}", verbose)
+        if hooks and trainer.model.stop_training:
+            _say(f"stopped after epoch {epoch} by a callback", verbose)
+            break
+    if hooks:
+        trainer.sync_to_model()
+        hooks.on_train_end()
+        _reload_from_model(trainer)
     trainer.sync_to_model()
-    return FitResult(progress.history, progress.train_seconds)
+    return FitResult(progress.history, progress.train_seconds, step_losses)
+
+
+def _callback_list(callbacks, trainer: Trainer, steps: int, verbose: bool):
+    """The callbacks as a keras CallbackList with the model and params set, or None for none."""
+    if not callbacks:
+        return None
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks = callbacks.callbacks
+    return keras.callbacks.CallbackList(list(callbacks), model=trainer.model, epochs=trainer.config.epochs,
+                                        steps=steps, verbose=1 if verbose else 0)
+
+
+def _report_steps(hooks, trainer: Trainer, numbers: np.ndarray, losses: np.ndarray) -> None:
+    """Every step of a compiled call to the callbacks that have lstmlab's `on_train_steps` hook."""
+    listeners = [c for c in hooks.callbacks if callable(getattr(c, "on_train_steps", None))]
+    if listeners:
+        logs = {"loss": losses, **{f"grad_norm/{name}": trainer.grad_norms[:, i]
+                                   for i, name in enumerate(trainer.layer_names)}}
+        for callback in listeners:
+            callback.on_train_steps(numbers, logs)
+
+
+def _reload_from_model(trainer: Trainer) -> None:
+    """Continue from the Keras model's variables (which callbacks may have set), in arrays of the
+    trainer's own: the compiled call donates the state's buffers, and the model's must stay readable."""
+    import jax
+
+    trainer.load_from_model()
+    trainer.state = jax.tree.map(lambda a: a.copy(), trainer.state)
 
 
 def _say(message: str, verbose: bool) -> None:

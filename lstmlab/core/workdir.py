@@ -2,7 +2,7 @@
 
 The rule: lstmlab writes or deletes only inside a directory that it created and marked as its own
 kind, or that was empty when it claimed it. The mark is a small file, `.lstmlab`, holding the
-directory's kind ("run", "study", "bench", "cache"); `--force` only ever clears a directory of the
+directory's kind ("run", "study", "bench", "cache", "tensorboard"); `--force` only ever clears a directory of the
 kind the command makes, so a study can never be cleared by `run --force` and the current directory
 (`--out ""` or `--out .`) is never taken unless it is empty. While a command writes a directory it
 holds an exclusive lock on `.lstmlab.lock` there, so a second writer is refused at once instead of
@@ -20,7 +20,7 @@ from lstmlab.errors import UserError
 
 MARKER = ".lstmlab"
 LOCK = ".lstmlab.lock"
-KINDS = ("run", "study", "bench", "cache")
+KINDS = ("run", "study", "bench", "cache", "tensorboard")
 
 
 class DirectoryError(UserError):
