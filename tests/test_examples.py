@@ -39,3 +39,11 @@ def test_weights_load_into_plain_keras_layers(example_run):
 def test_hidden_states_figure(example_run):
     _run("hidden_states.py", "r", "h.png", cwd=example_run)
     assert (example_run / "h.png").stat().st_size > 10_000
+
+
+def test_tensorboard_logs_are_written_and_read_back(tmp_path):
+    out = _run("tensorboard_logs.py", "logs", cwd=tmp_path)
+    lines = dict(line.split(": ", 1) for line in out.splitlines())
+    assert lines["train/loss"].startswith("100 points")  # 1,600 / 32 = 50 steps per epoch, 2 epochs
+    assert lines["epoch/val_accuracy"].startswith("2 points")
+    assert any(tag.startswith("grad_norm/") for tag in lines)
