@@ -8,7 +8,9 @@ The Python API (see README, "Python API"):
     load_data(task_config) -> {split: (x, y)}           a task's data, from the verified cache
     tasks.get(name), cells.get(name)                    the task and cell registries
 
-They are loaded on first use, so `import lstmlab` stays light. Importing the package picks the JAX backend for Keras unless the user chose one with KERAS_BACKEND,
+They are loaded on first use, so `import lstmlab` stays light.
+
+Importing the package picks the JAX backend for Keras unless the user chose one with KERAS_BACKEND,
 and lets XLA show the CPU as HOST_DEVICES devices unless XLA_FLAGS already sets a count, so that
 `--devices 2` can split a batch over two cores. The flag alone changes neither the speed nor the
 numbers of a one-device run (measured bit for bit). Both must happen before anything imports keras

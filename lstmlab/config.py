@@ -41,16 +41,15 @@ class TaskConfig:
         for key, value in task.defaults().items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
-        for key in ("threshold",):
-            if key not in task.settings and getattr(self, key) is not None:
+        others = {key for other in tasks.TASKS.values() for key in other.settings} - set(task.settings)
+        for key in sorted(others):  # another task's setting must be left unset
+            if getattr(self, key) is not None:
                 raise ConfigError(f"{key} does not apply to the {self.name} task: drop --{key}")
         _positive_int("seq_len", self.seq_len, "--seq-len")
         for name in ("n_train", "n_val", "n_test"):
             _positive_int(name, getattr(self, name), "--samples TRAIN,VAL,TEST")
-        if "threshold" in task.settings:
-            _finite("threshold", self.threshold, "--threshold")
-        _seed(self.seed)
-        task.check(self)
+        _seed(self.seed, "--data-seed or --seed")
+        task.check(self)  # the variant, the length and the task's own settings
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class TrainConfig:
         _positive_int("batch_size", self.batch_size, "--batch-size")
         _positive_int("steps_per_call", self.steps_per_call, "--steps-per-call")
         _positive_int("eval_batch_size", self.eval_batch_size, "--eval-batch-size")
-        _seed(self.seed)
+        _seed(self.seed, "--init-seed or --seed")
         _non_negative_int("checkpoint_steps", self.checkpoint_steps, "--checkpoint-every")
         _non_negative_int("tbptt", self.tbptt, "--tbptt")
         _positive_int("devices", self.devices, "--devices")
@@ -120,10 +119,12 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
-        for name, flag, example in (("cells", "--cell", "lstm,gru"), ("layers", "--layers", "1,2")):
+        for name, flag, example, kind in (("cells", "--cell", "lstm,gru", str), ("layers", "--layers", "1,2", int)):
             value = getattr(self, name)
-            if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
-                raise ConfigError(f"{name} must be a non-empty list, got {value!r}: pass e.g. {flag} {example}")
+            if (isinstance(value, str) or not isinstance(value, (list, tuple)) or not value
+                    or any(isinstance(v, bool) or not isinstance(v, kind) for v in value)):
+                raise ConfigError(f"{name} must be a non-empty list of {kind.__name__}s, got {value!r}: pass e.g. "
+                                  f"{flag} {example}")
             if len(set(value)) != len(value):
                 raise ConfigError(f"{name} lists an entry twice ({list(value)}): fix {flag}")
             object.__setattr__(self, name, tuple(value))
@@ -161,7 +162,10 @@ def _build(cls, values, where: str, **extra):
     if unknown:
         raise ConfigError(f"unknown {where} config key(s) {unknown}; known keys are {sorted(known)}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    return cls(**values, **extra)
+    try:
+        return cls(**values, **extra)
+    except TypeError as err:  # a value of a type no check expected (a list where a name goes, ...)
+        raise ConfigError(f"the {where} config holds a value of the wrong type ({err})") from None
 
 
 def _positive_int(name, value, flag):
@@ -174,10 +178,10 @@ def _non_negative_int(name, value, flag):
         raise ConfigError(f"{name} must be a non-negative integer, got {value!r}: fix {flag}")
 
 
-def _seed(value):
-    _non_negative_int("seed", value, "--seed")
+def _seed(value, flag):
+    _non_negative_int("seed", value, flag)
     if value > MAX_SEED:
-        raise ConfigError(f"seed must be at most {MAX_SEED:,}, got {value}: fix --seed")
+        raise ConfigError(f"seed must be at most {MAX_SEED:,}, got {value}: fix {flag}")
 
 
 def _finite(name, value, flag):

@@ -62,6 +62,9 @@ def model_names(run_dir: Path) -> list[str]:
         raise UserError(f"run directory {run_dir} does not exist: pass the --out of a finished `lstmlab run`")
     if not results.is_file():
         raise UserError(f"{run_dir} holds no finished run (no results.json): finish or rerun `lstmlab run` there")
+    if not (run_dir / "config.json").is_file():
+        raise UserError(f"{run_dir} has results.json but no config.json: it is damaged; rerun `lstmlab run` with "
+                        "--force")
     try:
         return [m["name"] for m in json.loads(results.read_text())["models"]]
     except (ValueError, KeyError, TypeError) as err:

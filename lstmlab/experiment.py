@@ -91,7 +91,7 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
         from lstmlab.core.tensorboard import require_tensorboard
 
         require_tensorboard()
-        workdir.check(tensorboard, "tensorboard", "--tensorboard")
+        tensorboard = workdir.claim(tensorboard, "tensorboard", "--tensorboard")  # lstmlab's own, like a run's
     with workdir.held(out, "run", "--out"):
         return _run(config, Path(out), cache_dir, force, verbose, rebuild_cache, callbacks, tensorboard)
 
@@ -150,8 +150,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     if tensorboard is not None:
         from lstmlab.core.tensorboard import TensorBoardLogger
 
-        logs = workdir.claim(tensorboard, "tensorboard", "--tensorboard")  # lstmlab's own, like a run directory
-        callbacks.append(TensorBoardLogger(logs / model_config.name))
+        callbacks.append(TensorBoardLogger(Path(tensorboard) / model_config.name))
     say = _printer(verbose)
     say(f"training {model_config.name} ({config.train.epochs} epochs)")
     directory.mkdir(parents=True, exist_ok=True)

@@ -41,3 +41,18 @@ def test_unknown_keys_fail_loudly():
 def test_invalid_values_name_the_field(build, fragment):
     with pytest.raises(ConfigError, match=fragment):
         build()
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    ({"cells": [["lstm"]]}, "list of strs"),
+    ({"layers": [[1]]}, "list of ints"),
+    ({"task": {"name": {}}}, "unknown task"),
+    ({"task": {"objective": {}}}, "objective"),
+    ({"task": {"threshold": "x"}}, "threshold must be a finite number"),
+    ({"task": {"name": "adding", "threshold": 1.0}}, "does not apply"),
+    ({"train": {"epochs": [1]}}, "epochs"),
+])
+def test_a_config_file_of_the_wrong_shape_is_a_config_error(edit, fragment):
+    # What a hand-written JSON or TOML file can hold: nested lists and tables where names go.
+    with pytest.raises(ConfigError, match=fragment):
+        RunConfig.from_dict(edit)

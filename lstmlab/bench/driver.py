@@ -33,9 +33,10 @@ EPOCH_SAMPLES = 64_000
 def steps_per_unit(impl: str, seq_len: int) -> int:
     """Train steps per timed unit (a rep runs as many units as fill `target_seconds`).
 
-    lstmlab: one compiled call of `lstmlab run`'s 250 steps (50 at long sequences); lstmlab_2dev (the
-    same with --devices 2) and jax_minimal (the same model in plain JAX) alike. Keras: one `fit` call over 100 batches (10 at long sequences), so fit's
-    per-call set-up is spread as over an epoch.
+    lstmlab: one compiled call of 250 steps, as `lstmlab run` makes them (50 at long sequences, to keep
+    a unit short); lstmlab_2dev (the same with --devices 2) and jax_minimal (the same model in plain
+    JAX) alike. Keras: one `fit` call over 100 batches (10 at long sequences), so fit's per-call set-up
+    is spread as over an epoch.
     The seed style and torch step from Python: 5 and 20 steps (1 and 5 at long sequences).
     """
     short = seq_len <= 25

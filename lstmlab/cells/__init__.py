@@ -20,7 +20,7 @@ def check(name: str) -> None:
     """Raise ConfigError unless `name` is a cell (without importing Keras)."""
     from lstmlab.errors import ConfigError
 
-    if name not in NAMES:
+    if not isinstance(name, str) or name not in NAMES:
         raise ConfigError(f"unknown cell {name!r}; choose from {', '.join(NAMES)}: fix --cell")
 
 

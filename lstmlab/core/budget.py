@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstmlab import tasks
+from lstmlab.core.workdir import nearest_existing
 from lstmlab.errors import UserError
 
 FLOAT = 4  # bytes per float32
@@ -76,9 +77,7 @@ def check(config, cache_dir: Path) -> Estimate:
     if memory is not None and found.memory_bytes > memory:
         raise BudgetError(f"this run {found.describe()}, but only {_size(memory)} of memory is available: lower "
                           "--units, --batch-size, --seq-len or --samples")
-    existing = Path(cache_dir)
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(Path(cache_dir))
     free = shutil.disk_usage(existing).free
     if found.disk_bytes > free:
         raise BudgetError(f"this run {found.describe()}, but only {_size(free)} of disk is free under {existing}: "

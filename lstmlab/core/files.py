@@ -72,8 +72,6 @@ def weights_layout(path: Path) -> dict[str, tuple]:
 def load_weights_checked(model, path: Path) -> None:
     """`model.load_weights(path)`, refused with ValueError unless the file holds exactly the model's
     variables (same paths, same shapes): Keras alone loads what matches and silently drops the rest."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as scratch:
         expected_path = Path(scratch) / "expected.weights.h5"
         model.save_weights(expected_path)  # the layout this model writes, hence the one it must read

@@ -23,6 +23,7 @@ import numpy as np
 
 from lstmlab.config import TrainConfig
 from lstmlab.core.batches import epoch_permutation, stack_batches
+from lstmlab.core.budget import GATES
 from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.core.faults import fault_point
 from lstmlab.core.tbptt import ChunkPlan
@@ -33,9 +34,6 @@ from lstmlab.tasks import Metrics, Task
 # Floats of activations one prediction call may hold (64 MiB): batch x steps x (gate blocks + 1) x units
 # per layer. Longer inputs are predicted in windows of steps.
 PREDICT_FLOATS = 2**24
-GATE_BLOCKS = 4  # of the largest cell, the LSTM
-
-
 BATCH_AXIS = "batch"  # the mesh axis a batch is split along with TrainConfig.devices > 1
 
 
@@ -193,7 +191,7 @@ class Trainer:
         batch = min(self.config.eval_batch_size, len(x))
         xs, _, _ = stack_batches(x, np.zeros(len(x), np.float32), batch)  # (S, B, T, F)
         steps, width = xs.shape[2], xs.shape[3]
-        per_step = batch * len(self.model.rnns) * (GATE_BLOCKS + 1) * self.model.units + batch * width
+        per_step = batch * len(self.model.rnns) * (GATES + 1) * self.model.units + batch * width
         window = max(1, PREDICT_FLOATS // per_step)
         if window >= steps:
             outputs = [np.asarray(self._predict(self.state[0], self.state[1], xb)) for xb in xs]

@@ -42,6 +42,13 @@ def kind_of(path: Path) -> str | None:
     return kind
 
 
+def nearest_existing(path: Path) -> Path:
+    """`path` itself, or its nearest ancestor that exists."""
+    while not path.exists():
+        path = path.parent
+    return path
+
+
 def _as_one_line(check_function):
     """Let a path the system cannot handle (a name too long, a loop of links) be a DirectoryError too."""
 
@@ -62,9 +69,7 @@ def check(path: Path, kind: str, flag: str) -> None:
     shown = f"{flag} {str(path) or '.'}"
     if path.is_symlink() or (path.exists() and not path.is_dir()):
         raise DirectoryError(f"{shown} is not a directory lstmlab made (it is a file or a link): choose another path")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(path)
     if not existing.is_dir():
         raise DirectoryError(f"{shown}: {existing} is a file, not a directory; choose another path")
     if not os.access(existing, os.W_OK | os.X_OK):

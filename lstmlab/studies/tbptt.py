@@ -70,7 +70,7 @@ def summarise(runs: list[dict]) -> list[dict]:
         for name in ("test_accuracy", "epoch_seconds"):
             row[name], row[f"{name}_std"] = mean_std([m[name] for m in metrics])
         memory = [m["step_memory_bytes"] for m in metrics]
-        row["step_memory_bytes"] = None if None in memory else max(memory)  # the same for every seed
+        row["step_memory_bytes"] = max(memory)  # the same for every seed
         row["updates_per_batch"] = metrics[0]["updates_per_batch"]
         rows.append(row)
     return rows
@@ -104,14 +104,10 @@ def draw(study: dict, out: Path) -> list[str]:
             ks = [r["k"] for r in line]
             time_ax.errorbar(ks, [r["epoch_seconds"] for r in line], yerr=[r["epoch_seconds_std"] for r in line],
                              marker=marker, capsize=3, label=f"{target} target")
-            if all(r["step_memory_bytes"] is not None for r in line):
-                memory_ax.plot(ks, [r["step_memory_bytes"] / 2**20 for r in line], marker=marker, label=f"{target} target")
+            memory_ax.plot(ks, [r["step_memory_bytes"] / 2**20 for r in line], marker=marker, label=f"{target} target")
         time_ax.set_title(f"seq_len {seq_len}")
         time_ax.set_ylabel("seconds per epoch (mean ± std over seeds)")
         memory_ax.set_ylabel("train-step working memory (MiB)")
-        if not memory_ax.get_lines():
-            memory_ax.text(0.5, 0.5, "not measured", transform=memory_ax.transAxes, ha="center", va="center",
-                           color="grey")
         for ax in (time_ax, memory_ax):
             _k_axis(ax, seq_len, [r["k"] for r in rows if r["seq_len"] == seq_len])
             ax.grid(alpha=0.3)
@@ -178,7 +174,7 @@ def render(study: dict, figures: list[str]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
-            memory = "n/a" if row["step_memory_bytes"] is None else f"{row['step_memory_bytes'] / 1024:,.0f}"
+            memory = f"{row['step_memory_bytes'] / 1024:,.0f}"
             lines.append(
                 f"| {row['target']} | {row['k']} | {row['backprop_steps']} | {row['updates_per_batch']} | "
                 f"{pm(row['test_accuracy'], row['test_accuracy_std'])} | "

@@ -14,7 +14,7 @@ def get(name: str) -> type[Task]:
     """The task class called `name`."""
     from lstmlab.errors import ConfigError
 
-    if name not in TASKS:
+    if not isinstance(name, str) or name not in TASKS:
         raise ConfigError(f"unknown task {name!r}; choose from {', '.join(TASKS)}: fix --task")
     return TASKS[name]
 

@@ -62,10 +62,10 @@ class Task:
         if config.seq_len < cls.min_seq_len:
             raise ConfigError(f"the {cls.name} task needs seq_len >= {cls.min_seq_len}, got {config.seq_len}: "
                               "fix --seq-len")
-        if config.target not in cls.targets:
+        if not isinstance(config.target, str) or config.target not in cls.targets:
             raise ConfigError(f"the {cls.name} task has target {' or '.join(cls.targets)}, got {config.target!r}: "
                               "fix --target")
-        if config.objective not in cls.objectives:
+        if not isinstance(config.objective, str) or config.objective not in cls.objectives:
             raise ConfigError(f"the {cls.name} task has objective {' or '.join(cls.objectives)}, got "
                               f"{config.objective!r}: fix --objective")
 

@@ -11,8 +11,11 @@ Whatever the variant, a model is scored on the task's question about the whole s
 > threshold? A probability answers yes above 0.5, a predicted sum above the threshold.
 """
 
+import math
+
 import numpy as np
 
+from lstmlab.errors import ConfigError
 from lstmlab.tasks.base import FINAL, PER_STEP, Task, predict_the_mean
 from lstmlab.tasks.objectives import CLASSIFICATION, REGRESSION
 
@@ -33,6 +36,13 @@ class Integration(Task):
     targets = (FINAL, PER_STEP)
     objectives = {"classification": CLASSIFICATION, "regression": REGRESSION}
     settings = {"threshold": 1.0}
+
+    @classmethod
+    def check(cls, config) -> None:
+        super().check(config)
+        threshold = config.threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
+            raise ConfigError(f"threshold must be a finite number, got {threshold!r}: fix --threshold")
 
     @property
     def _classifies(self) -> bool:
