@@ -58,11 +58,11 @@ def model_names(run_dir: Path) -> list[str]:
     """The trained models in a run directory, in training order."""
     run_dir = Path(run_dir)
     results = run_dir / "results.json"
-    if not run_dir.is_dir():
+    if not _check(run_dir, Path.is_dir):
         raise UserError(f"run directory {run_dir} does not exist: pass the --out of a finished `lstmlab run`")
-    if not results.is_file():
+    if not _check(results, Path.is_file):
         raise UserError(f"{run_dir} holds no finished run (no results.json): finish or rerun `lstmlab run` there")
-    if not (run_dir / "config.json").is_file():
+    if not _check(run_dir / "config.json", Path.is_file):
         raise UserError(f"{run_dir} has results.json but no config.json: it is damaged; rerun `lstmlab run` with "
                         "--force")
     try:
@@ -124,9 +124,18 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
     return {"n": len(x), "seq_len": x.shape[1], "accuracy": accuracy}
 
 
+def _check(path: Path, test) -> bool:
+    """`test(path)` (Path.is_file, Path.is_dir), with a path the system cannot handle (a name too long)
+    reported as the user's input error it is."""
+    try:
+        return test(path)
+    except OSError as err:
+        raise InputFileError(f"{path}: {err.strerror or err}; check the path") from None
+
+
 def _read_array(path: Path) -> np.ndarray:
     path = Path(path)
-    if not path.is_file():
+    if not _check(path, Path.is_file):
         raise InputFileError(f"{path} does not exist or is not a file")
     suffix = path.suffix.lower()
     try:
