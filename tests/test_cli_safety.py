@@ -142,6 +142,8 @@ def test_one_long_sequence_is_scored_in_bounded_memory(cli, run_copy, tmp_path):
     (["run", "--seed", "4294968", "--dry-run"], {}, "seed must be at most"),
     (["run", *TINY], {"KERAS_BACKEND": "torch"}, "JAX"),
     (["study", "tbptt", "--quick"], {"KERAS_BACKEND": "tensorflow"}, "JAX"),
+    (["evaluate", "r" * 300, "--data", "x.npy"], {}, "File name too long"),
+    (["run", "--config", "c" * 300 + ".json", "--dry-run"], {}, "File name too long"),
 ])
 def test_user_mistakes_in_flags_and_environment_are_one_line(cli, tmp_path, args, env, fragment):
     result = cli(*args, cwd=tmp_path, env=env)
@@ -161,3 +163,8 @@ def test_a_full_disk_is_one_line_and_leaves_no_partial_files(monkeypatch, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "No space left on device" in err[0]
     assert not any(p.name.endswith(".tmp") for p in tmp_path.rglob("*"))
+
+
+def test_a_data_path_the_system_cannot_handle_is_a_user_error(cli, run_copy, tmp_path):
+    result = cli("evaluate", run_copy, "--data", "x" * 300 + ".npy", cwd=tmp_path)
+    assert _one_line_error(result) and "File name too long" in result.stderr
