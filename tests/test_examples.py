@@ -1,5 +1,6 @@
 """The README's examples/ scripts, run as a user runs them (each in its own process)."""
 
+import importlib.util
 import subprocess
 import sys
 
@@ -41,6 +42,7 @@ def test_hidden_states_figure(example_run):
     assert (example_run / "h.png").stat().st_size > 10_000
 
 
+@pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None, reason="tensorboard extra not installed")
 def test_tensorboard_logs_are_written_and_read_back(tmp_path):
     out = _run("tensorboard_logs.py", "logs", cwd=tmp_path)
     lines = dict(line.split(": ", 1) for line in out.splitlines())
