@@ -1,4 +1,4 @@
-"""Train from Python: a GRU and an LSTM on the integration task, then read the results.
+"""Train from Python: an LSTM, a GRU and a simple RNN on the integration task, then read the results.
 
     python examples/train.py [OUT]      (default OUT: runs/example)
 
@@ -12,7 +12,7 @@ import lstmlab
 out = sys.argv[1] if len(sys.argv) > 1 else "runs/example"
 config = lstmlab.RunConfig(
     task=lstmlab.TaskConfig(n_train=3_200, n_val=640, n_test=640),
-    cells=("lstm", "gru"),
+    cells=("lstm", "gru", "rnn"),
     layers=(1,),
     train=lstmlab.TrainConfig(epochs=2),
 )

@@ -22,19 +22,19 @@ def _run(script, *args, cwd):
 def example_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("examples")
     out = _run("train.py", "r", cwd=cwd)
-    assert "lstm-1layer: test accuracy" in out and "gru-1layer: test accuracy" in out
+    assert all(f"{cell}-1layer: test accuracy" in out for cell in ("lstm", "gru", "rnn"))
     return cwd
 
 
 def test_evaluate_own_data(example_run):
     out = _run("evaluate_own_data.py", "r", cwd=example_run)
-    assert out.count("on 500 sequences of length 40") == 2
+    assert out.count("on 500 sequences of length 40") == 3
 
 
 def test_weights_load_into_plain_keras_layers(example_run):
     out = _run("plain_keras.py", "r", cwd=example_run)
     differences = [float(line.rsplit("=", 1)[1]) for line in out.splitlines()]
-    assert len(differences) == 2 and max(differences) < 1e-5
+    assert len(differences) == 3 and max(differences) < 1e-5  # keras.layers.LSTM, GRU and SimpleRNN
 
 
 def test_hidden_states_figure(example_run):
