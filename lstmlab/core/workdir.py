@@ -77,7 +77,9 @@ def check(path: Path, kind: str, flag: str) -> None:
     if not path.exists():
         return
     found = kind_of(path)
-    if found is None and any(entry.name != LOCK for entry in path.iterdir()):
+    # The mark, its lock and a mark being written (another process claiming the directory this moment)
+    # are lstmlab's own.
+    if found is None and any(not entry.name.startswith(MARKER) for entry in path.iterdir()):
         raise DirectoryError(f"{shown} holds files lstmlab did not create: choose a new or empty directory")
     if found is not None and found != kind:
         raise DirectoryError(f"{shown} is a lstmlab {found} directory, not a {kind} directory: choose another path")
