@@ -90,5 +90,5 @@ def test_write_new_refuses_a_name_taken_meanwhile(tmp_path):
 
 def test_a_directory_another_process_is_claiming_this_moment_is_not_refused(tmp_path):
     # Between mkdir and the rename of its mark, a claiming process leaves only its temporary mark file.
-    (tmp_path / ".lstmlab.abc123.tmp").write_text('{"kind": "cache"}')
+    (tmp_path / "..lstmlab.abc123.tmp").write_text('{"kind": "cache"}')  # write_atomic's temporary name
     assert workdir.kind_of(workdir.claim(tmp_path, "cache", "--cache-dir")) == "cache"

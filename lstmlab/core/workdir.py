@@ -76,10 +76,12 @@ def check(path: Path, kind: str, flag: str) -> None:
         raise DirectoryError(f"{shown}: {existing} is not writable; choose a directory you can write to")
     if not path.exists():
         return
+    # Listed before the mark is read: a claiming process writes its mark before anything else, so any
+    # file of its in this list means the mark is there to read. The mark, its lock and a mark being
+    # written (write_atomic's ".<name>.XXXX.tmp") are lstmlab's own.
+    entries = [entry.name for entry in path.iterdir()]
     found = kind_of(path)
-    # The mark, its lock and a mark being written (another process claiming the directory this moment)
-    # are lstmlab's own.
-    if found is None and any(not entry.name.startswith(MARKER) for entry in path.iterdir()):
+    if found is None and any(not name.startswith((MARKER, f".{MARKER}.")) for name in entries):
         raise DirectoryError(f"{shown} holds files lstmlab did not create: choose a new or empty directory")
     if found is not None and found != kind:
         raise DirectoryError(f"{shown} is a lstmlab {found} directory, not a {kind} directory: choose another path")
