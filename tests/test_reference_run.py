@@ -17,3 +17,14 @@ def test_default_run_gives_the_reference_numbers(cli, tmp_path):
     assert accuracies == {"lstm-1layer": 0.9848125, "lstm-2layer": 0.992125}
     assert results["baselines"] == [{"name": "majority class", "accuracy": 0.58825, "loss": None}]
     assert (tmp_path / "runs" / "reference" / "curves.png").is_file()
+
+
+def test_the_printed_configuration_repeats_the_reference_run_exactly(cli, tmp_path):
+    dry = cli("run", "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    (tmp_path / "c.json").write_text(dry.stdout)
+    result = cli("run", "--config", "c.json", "--quiet", "--out", "again", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert {m["name"]: m["test_accuracy"] for m in results["models"]} == {"lstm-1layer": 0.9848125,
+                                                                         "lstm-2layer": 0.992125}
