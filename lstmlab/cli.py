@@ -12,10 +12,10 @@ from pathlib import Path
 
 import lstmlab
 from lstmlab import cells, tasks
+from lstmlab.api import DEFAULT_CACHE
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.errors import NonFiniteLossError, UserError, WrongBackendError
 
-DEFAULT_CACHE = Path("cache")
 DEFAULT_OUT = Path("runs/reference")
 TARGETS = sorted({t for task in tasks.TASKS.values() for t in task.targets})
 OBJECTIVES = sorted({o for task in tasks.TASKS.values() for o in task.objectives})

@@ -94,7 +94,6 @@ class Trainer:
         self.grad_norms = np.zeros((0, len(self.layer_names)), np.float32)  # (steps, layers) of the last call
         self._placement = None  # where the state lives: the default device, or replicated over a mesh
         self._batch_placement = None  # where stacked batches go: the default device, or split over the mesh
-        self.load_from_model()
 
         def chunk_loss(trainable, non_trainable, x, y, w, rnn_state):
             (p, rnn_state), non_trainable = model.stateless_call(
@@ -160,7 +159,7 @@ class Trainer:
                                        out_specs=(P(), P()), check_vma=False)
             self._placement = jax.sharding.NamedSharding(mesh, P())  # replicated on every device
             self._batch_placement = jax.sharding.NamedSharding(mesh, P(None, BATCH_AXIS))
-            self.load_from_model()
+        self.load_from_model()  # once the placement is known
         # The state's buffers are donated: each call updates the parameters in place.
         self._train_call = jax.jit(train_call, donate_argnums=0)
         self._predict = jax.jit(lambda trainable, non_trainable, x: model.stateless_call(trainable, non_trainable, x)[0])
