@@ -13,7 +13,7 @@ from pathlib import Path
 import lstmlab
 from lstmlab import cells, tasks
 from lstmlab.api import DEFAULT_CACHE
-from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.config import FIELDS, RunConfig, TaskConfig, TrainConfig, with_values
 from lstmlab.errors import NonFiniteLossError, UserError, WrongBackendError
 
 DEFAULT_OUT = Path("runs/reference")
@@ -129,20 +129,10 @@ def _add_task_flags(parser, seed_help: str):
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
 
 
-# Flags of `run` -> where their value goes in RunConfig.to_dict() (--samples and --seed fan out).
-RUN_FLAGS = {
-    "task": ("task", "name"), "seq_len": ("task", "seq_len"), "threshold": ("task", "threshold"),
-    "target": ("task", "target"), "objective": ("task", "objective"), "data_seed": ("task", "seed"),
-    "cells": ("cells",), "layers": ("layers",), "units": ("units",),
-    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "learning_rate"),
-    "init_seed": ("train", "seed"), "tbptt": ("train", "tbptt"), "devices": ("train", "devices"),
-    "checkpoint_every": ("train", "checkpoint_steps"),
-}
-
-
 def _given(args) -> dict:
     """The run flags given on the command line, as {(path in the config dict): value}."""
-    given = {RUN_FLAGS[name]: value for name, value in vars(args).items() if name in RUN_FLAGS and value is not None}
+    # The flags' destinations are named like RunConfig's flat FIELDS; --samples and --seed fan out.
+    given = {FIELDS[name]: value for name, value in vars(args).items() if name in FIELDS and value is not None}
     if args.samples is not None:
         for key, value in zip(("n_train", "n_val", "n_test"), args.samples):
             given[("task", key)] = value
@@ -150,17 +140,6 @@ def _given(args) -> dict:
         given.setdefault(("task", "seed"), args.seed)
         given.setdefault(("train", "seed"), args.seed)
     return given
-
-
-def _with(base: dict, given: dict) -> dict:
-    """`base` (a RunConfig dict, possibly partial) with the given values put in."""
-    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in base.items()}
-    for path, value in given.items():
-        where = merged
-        for key in path[:-1]:
-            where = where.setdefault(key, {})
-        where[path[-1]] = list(value) if isinstance(value, tuple) else value
-    return merged
 
 
 def _read_config_file(path: Path) -> dict:
@@ -179,7 +158,7 @@ def _read_config_file(path: Path) -> dict:
 def _run_config(args) -> RunConfig:
     """The run's configuration: --config (or the defaults), then the flags given, which override it."""
     base = _read_config_file(args.config) if args.config is not None else {}
-    return RunConfig.from_dict(_with(base, _given(args)))
+    return RunConfig.from_dict(with_values(base, _given(args)))
 
 
 def _task_config(args) -> TaskConfig:
@@ -298,7 +277,7 @@ def cmd_run(args) -> None:
         if config is None:
             raise UserError(f"--resume: {args.out} holds no run to continue; start one without --resume")
         asked = _run_config(args) if args.config is not None else RunConfig.from_dict(
-            _with(config.to_dict(), _given(args)))
+            with_values(config.to_dict(), _given(args)))
         if asked != config:
             saved, wanted = config.to_dict(), asked.to_dict()
             differ = [f"{'.'.join(path)} {_at(wanted, path)!r} (saved: {_at(saved, path)!r})"

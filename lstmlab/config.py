@@ -16,6 +16,30 @@ from lstmlab.errors import ConfigError
 # must stay inside the 32-bit range the initializers accept.
 MAX_SEED = 999_999
 
+# A run's settings under flat names, as the command line's flags and a sweep spec spell them -> where
+# each one goes in RunConfig.to_dict().
+FIELDS = {
+    "task": ("task", "name"), "seq_len": ("task", "seq_len"), "threshold": ("task", "threshold"),
+    "target": ("task", "target"), "objective": ("task", "objective"), "n_train": ("task", "n_train"),
+    "n_val": ("task", "n_val"), "n_test": ("task", "n_test"), "data_seed": ("task", "seed"),
+    "cells": ("cells",), "layers": ("layers",), "units": ("units",),
+    "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "learning_rate"),
+    "init_seed": ("train", "seed"), "tbptt": ("train", "tbptt"), "devices": ("train", "devices"),
+    "steps_per_call": ("train", "steps_per_call"), "eval_batch_size": ("train", "eval_batch_size"),
+    "checkpoint_every": ("train", "checkpoint_steps"),
+}
+
+
+def with_values(base: dict, values: dict) -> dict:
+    """`base` (a RunConfig dict, possibly partial) with `values` ({path in the dict: value}) put in."""
+    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in base.items()}
+    for path, value in values.items():
+        where = merged
+        for key in path[:-1]:
+            where = where.setdefault(key, {})
+        where[path[-1]] = list(value) if isinstance(value, tuple) else value
+    return merged
+
 
 @dataclass(frozen=True)
 class TaskConfig:

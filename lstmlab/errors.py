@@ -19,3 +19,7 @@ class WrongBackendError(UserError):
 
 class NonFiniteLossError(RuntimeError):
     """Training produced a NaN or infinite loss; the run stops and keeps its last good checkpoint."""
+
+
+class RunsFailedError(Exception):
+    """Some runs of a sweep failed; the others finished and every table was written."""

@@ -20,7 +20,7 @@ from lstmlab.errors import UserError
 
 MARKER = ".lstmlab"
 LOCK = ".lstmlab.lock"
-KINDS = ("run", "study", "bench", "cache", "tensorboard")
+KINDS = ("run", "study", "sweep", "bench", "cache", "tensorboard")
 
 
 class DirectoryError(UserError):

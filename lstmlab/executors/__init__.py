@@ -1,0 +1,21 @@
+"""Where runs execute: worker processes on this machine (`local.py`) or a Ray cluster (`ray_cluster.py`).
+
+Both take `Job`s and hand back `Outcome`s as the jobs finish (`base.py`); a job's result does not
+depend on which executor ran it.
+"""
+
+from lstmlab.executors.base import Job, Outcome
+
+
+def make_executor(workers: int | None = None, ray_address: str | None = None):
+    """The Ray executor when `ray_address` is given (an address or "auto"), else `workers` local processes."""
+    if ray_address is not None:
+        from lstmlab.executors.ray_cluster import RayExecutor
+
+        return RayExecutor(ray_address)
+    from lstmlab.executors.local import LocalExecutor
+
+    return LocalExecutor(workers)
+
+
+__all__ = ["Job", "Outcome", "make_executor"]

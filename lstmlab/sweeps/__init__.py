@@ -1,0 +1,1 @@
+"""Sweeps: a grid of run configurations x seeds from a spec file, on local workers or a Ray cluster."""

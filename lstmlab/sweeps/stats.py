@@ -1,0 +1,40 @@
+"""Summaries over seeds: mean, sample standard deviation and a bootstrap 95% interval of the mean.
+
+The interval is scipy's bias-corrected and accelerated (BCa) bootstrap with a fixed generator seed,
+so the same runs always give the same interval. With one value there is no interval (NaN); with
+values that are all equal it is that value.
+"""
+
+import warnings
+
+import numpy as np
+
+RESAMPLES = 10_000
+LEVEL = 0.95
+
+
+def interval(values, level: float = LEVEL) -> tuple[float, float]:
+    """Bootstrap `level` interval of the mean of `values` (BCa; percentile where BCa is undefined)."""
+    from scipy.stats import bootstrap
+
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    if np.ptp(values) == 0:
+        return float(values[0]), float(values[0])
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # BCa warns, and answers NaN, on degenerate resamples
+            ci = bootstrap((values,), np.mean, confidence_level=level, n_resamples=RESAMPLES, method=method,
+                           rng=np.random.default_rng(0)).confidence_interval
+        if np.isfinite(ci.low) and np.isfinite(ci.high):
+            return float(ci.low), float(ci.high)
+    return float("nan"), float("nan")
+
+
+def describe(values) -> dict:
+    """{"n", "mean", "std", "ci_low", "ci_high"} of `values` (std: sample, ddof 1; NaN for one value)."""
+    values = np.asarray(values, dtype=np.float64)
+    low, high = interval(values)
+    return {"n": len(values), "mean": float(values.mean()),
+            "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"), "ci_low": low, "ci_high": high}
