@@ -39,18 +39,20 @@ class Run:
 
 
 def train(config: RunConfig | None = None, out="runs/run", cache_dir=DEFAULT_CACHE, force: bool = False,
-          verbose: bool = True, callbacks=None, tensorboard=None) -> Run:
+          verbose: bool = True, callbacks=None, tensorboard=None, workers: int | None = None) -> Run:
     """Run the experiment `config` (default: the reference experiment) into `out`; returns the Run.
 
     `callbacks`: Keras callbacks called by the training loop of every model (see `core.train.fit`);
-    `tensorboard`: a directory to write TensorBoard event files to. The same rules as the CLI hold:
+    `tensorboard`: a directory to write TensorBoard event files to; `workers`: how many models train
+    side by side in worker processes (default: one per model, up to the cores; with `callbacks`, one
+    after another in this process). The same rules as the CLI hold:
     `out` must be new, empty or a run directory lstmlab made, and a finished run is overwritten
     only with `force`.
     """
     from lstmlab.experiment import run_experiment
 
     run_experiment(config or RunConfig(), Path(out), Path(cache_dir), force=force, verbose=verbose,
-                   callbacks=callbacks, tensorboard=tensorboard)
+                   callbacks=callbacks, tensorboard=tensorboard, workers=workers)
     return load_run(out)
 
 

@@ -14,7 +14,7 @@ import lstmlab
 from lstmlab import cells, tasks
 from lstmlab.api import DEFAULT_CACHE
 from lstmlab.config import FIELDS, RunConfig, TaskConfig, TrainConfig, with_values
-from lstmlab.errors import NonFiniteLossError, UserError, WrongBackendError
+from lstmlab.errors import NonFiniteLossError, RunsFailedError, UserError, WrongBackendError
 
 DEFAULT_OUT = Path("runs/reference")
 TARGETS = sorted({t for task in tasks.TASKS.values() for t in task.targets})
@@ -59,6 +59,22 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _add_executor_flags(parser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="train in N worker processes, each on its share of the cores (default: one per core)")
+    where.add_argument("--ray", metavar="ADDRESS",
+                       help="run each run as a task on the Ray cluster at ADDRESS ('auto': this machine's cluster); "
+                            "--out must be a path every node sees. Needs the ray extra")
 
 
 def _learning_rate(text: str) -> float:
@@ -197,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--devices", type=_positive_int,
                        help="split every batch over this many CPU devices, gradients summed across them; faster "
                             f"for large batches or long sequences when cores are free ({t.devices})")
+    group.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="train the models side by side in N worker processes, with the same numbers as one after "
+                            "another (default: one per model, up to the cores, when no model holds more than half the "
+                            "work; else 1: one after another in this process)")
     group.add_argument("--checkpoint-every", type=_non_negative_int, metavar="STEPS",
                        help=f"checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only "
                             f"({t.checkpoint_steps})")
@@ -240,6 +260,28 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     study.add_argument("--force", action="store_true", help="discard the runs --out holds and start over")
     study.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+    sweep = commands.add_parser("sweep", help="run a grid of configurations x seeds from a spec file, on every core "
+                                              "or a Ray cluster",
+                                description="Run every grid point of SPEC (TOML or JSON: [base], [grid], seeds) with "
+                                            "every seed, each as its own run directory under --out/runs, and write "
+                                            "runs.csv, summary.csv (mean, std, 95%% bootstrap interval per grid "
+                                            "point) and, with --plot, a figure. A rerun reuses the finished runs.")
+    sweep.add_argument("spec", type=Path, metavar="SPEC", help="the sweep spec (see examples/sweep-quick.toml)")
+    sweep.add_argument("--out", type=Path, default=None, help="sweep directory (runs/sweep-SPEC_NAME)")
+    _add_executor_flags(sweep)
+    sweep.add_argument("--metric", default="test_accuracy",
+                       help="the metric progress lines show and --ci-width watches (%(default)s)")
+    sweep.add_argument("--ci-width", type=_positive_float, metavar="W",
+                       help="add seeds to each grid point until the 95%% interval of --metric is narrower than W")
+    sweep.add_argument("--max-seeds", type=_positive_int, default=20, metavar="N",
+                       help="with --ci-width: at most N seeds per grid point (%(default)s)")
+    sweep.add_argument("--plot", metavar="y=METRIC,x=FIELD[,hue=FIELD]",
+                       help="draw METRIC (mean and 95%% interval) against a grid field, one line per group")
+    sweep.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
+    sweep.add_argument("--force", action="store_true", help="discard what --out holds and start over")
+    sweep.add_argument("--dry-run", action="store_true", help="validate the spec and list its runs; train nothing")
+    sweep.add_argument("--quiet", action="store_true", help="print only the final summary")
 
     from lstmlab.bench.driver import BACKENDS  # light: the bench imports no framework itself
 
@@ -299,7 +341,7 @@ def cmd_run(args) -> None:
     from lstmlab.experiment import run_experiment
 
     results = run_experiment(config, args.out, args.cache_dir, force=args.force, verbose=not args.quiet,
-                             rebuild_cache=not args.no_rebuild, tensorboard=args.tensorboard)
+                             rebuild_cache=not args.no_rebuild, tensorboard=args.tensorboard, workers=args.workers)
     for model in results["models"]:
         print(f"{model['name']}: test accuracy {model['test_accuracy']:.4f}")
     print(f"wall time {results['wall_seconds']:.1f} s; report: {args.out / 'report.md'}")
@@ -341,6 +383,33 @@ def cmd_study(args) -> None:
     print(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}")
 
 
+def cmd_sweep(args) -> None:
+    from lstmlab.core import workdir
+    from lstmlab.sweeps.spec import load_spec
+    from lstmlab.sweeps.sweep import parse_plot, run_sweep
+
+    spec = load_spec(args.spec)
+    points = spec.points()  # every run validated before anything is written
+    out = args.out or Path(f"runs/sweep-{args.spec.stem}")
+    plot = parse_plot(args.plot) if args.plot is not None else None
+    if args.dry_run:
+        for point in points:
+            print(f"{point.name}  " + ", ".join(f"{k} {v}" for k, v in point.group.items()) + f", seed {point.seed}")
+        print(f"{len(points)} runs would be written under {out / 'runs'}", file=sys.stderr)
+        return
+    workdir.check(out, "sweep", "--out")
+    workdir.check(args.cache_dir, "cache", "--cache-dir")
+    if args.ray is not None:
+        from lstmlab.executors.ray_cluster import require_ray
+
+        require_ray()
+    result = run_sweep(spec, out, args.cache_dir, workers=args.workers, ray=args.ray, force=args.force,
+                       ci_width=args.ci_width, max_seeds=args.max_seeds, metric=args.metric, plot=plot,
+                       verbose=not args.quiet)
+    print(f"{len(result['runs'])} runs; tables: {out / 'runs.csv'}, {out / 'summary.csv'}"
+          + (f"; figure: {result['figure']}" if result["figure"] else ""))
+
+
 def _leaf_paths(d: dict, prefix=()) -> list[tuple]:
     return [p for k, v in d.items() for p in (_leaf_paths(v, (*prefix, k)) if isinstance(v, dict) else [(*prefix, k)])]
 
@@ -351,8 +420,9 @@ def _at(d: dict, path: tuple):
     return d
 
 
-COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "study": cmd_study, "bench": cmd_bench}
-NEEDS_JAX = ("run", "evaluate", "study")
+COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "study": cmd_study, "sweep": cmd_sweep,
+            "bench": cmd_bench}
+NEEDS_JAX = ("run", "evaluate", "study", "sweep")
 
 
 def _check_backend() -> None:
@@ -375,6 +445,9 @@ def main(argv=None) -> int:
     except UserError as err:
         print(f"lstmlab {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except RunsFailedError as err:
+        print(f"lstmlab {args.command}: {_one_line(err)}", file=sys.stderr)
+        return 1
     except NonFiniteLossError as err:
         print(f"lstmlab {args.command}: training diverged: {_one_line(err)}", file=sys.stderr)
         return 1

@@ -74,7 +74,7 @@ def prepare_run_dir(config: RunConfig, out: Path, force: bool) -> bool:
 
 
 def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = False, verbose: bool = True,
-                   rebuild_cache: bool = True, callbacks=None, tensorboard=None) -> dict:
+                   rebuild_cache: bool = True, callbacks=None, tensorboard=None, workers: int | None = None) -> dict:
     """Run the experiment described by `config` and write the run directory `out`; returns results.
 
     An unfinished run of the same configuration in `out` is continued; a finished one is only
@@ -82,6 +82,10 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     given to every model's training in turn, as to successive `model.fit` calls; with `tensorboard`,
     a directory, each model trained also logs TensorBoard scalars into `tensorboard`/MODEL_NAME
     (`lstmlab.core.tensorboard`; needs the tensorboard extra).
+
+    Models train side by side in `workers` worker processes (default: one per model, up to the
+    cores available; `lstmlab.executors.local`), with the same numbers as one after another; 1, or
+    any `callbacks` (objects of this process), trains them here, one after another.
     """
     from lstmlab.core.train import require_jax
 
@@ -93,11 +97,11 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
         require_tensorboard()
         tensorboard = workdir.claim(tensorboard, "tensorboard", "--tensorboard")  # lstmlab's own, like a run's
     with workdir.held(out, "run", "--out"):
-        return _run(config, Path(out), cache_dir, force, verbose, rebuild_cache, callbacks, tensorboard)
+        return _run(config, Path(out), cache_dir, force, verbose, rebuild_cache, callbacks, tensorboard, workers)
 
 
 def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bool, rebuild_cache: bool,
-         callbacks=None, tensorboard=None) -> dict:
+         callbacks=None, tensorboard=None, workers=None) -> dict:
     """run_experiment's work, in a claimed and locked `out`."""
     from lstmlab.core.train import enable_compilation_cache
     from lstmlab.plots import plot_curves
@@ -113,14 +117,22 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
     data, entry = load_or_create(config.task, cache_dir, rebuild=rebuild_cache, log=say)
     say(f"data: {entry}")
 
-    models = []
+    records = {}
     for model_config in config.models:
         directory = out / "models" / model_config.name
         if (directory / "record.json").exists():  # finished before an interruption
-            models.append(_finished_record(directory, model_config))
+            records[model_config.name] = _finished_record(directory, model_config)
             say(f"{model_config.name}: already trained")
-        else:
-            models.append(_train_model(model_config, config, data, directory, verbose, callbacks, tensorboard))
+    todo = [m for m in config.models if m.name not in records]
+    if workers is None:
+        workers = default_workers(todo)
+    if workers > 1 and len(todo) > 1 and not callbacks:
+        records.update(_train_in_workers(todo, config, out, cache_dir, workers, tensorboard, say))
+    for model_config in todo:
+        if model_config.name not in records:
+            records[model_config.name] = _train_model(model_config, config, data, out / "models" / model_config.name,
+                                                      verbose, callbacks, tensorboard)
+    models = [records[m.name] for m in config.models]
 
     results = {
         "models": models,
@@ -135,6 +147,53 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
     write_atomic(out / RESULTS, json.dumps(results, indent=2) + "\n")  # last: marks the run finished
     say(f"wrote {out / RESULTS}, {out / 'report.md'}, {out / 'curves.png'}")
     return results
+
+
+def default_workers(models: list[ModelConfig]) -> int:
+    """One worker per model, up to the cores, when the work splits evenly enough to gain; else 1.
+
+    A model's cost is taken as its depth (the models of a run share units, data and epochs). Side by
+    side on 2 cores each model trains about 25% slower and every worker first imports Keras and JAX,
+    so one model that holds more than half the work (the reference run's 2-layer model: 2/3) ends
+    later than the whole run does in one process; measured in the README.
+    """
+    from lstmlab.executors.local import available_cores
+
+    costs = [m.layers for m in models]
+    if len(models) < 2 or max(costs) > sum(costs) / 2:
+        return 1
+    return min(len(models), len(available_cores()))
+
+
+def _train_in_workers(todo: list[ModelConfig], config: RunConfig, out: Path, cache_dir: Path, workers: int,
+                      tensorboard, say) -> dict:
+    """Train the models `todo` side by side in worker processes; {name: record}, or the first model's error."""
+    from lstmlab.executors import Job
+    from lstmlab.executors.local import LocalExecutor
+
+    longest_first = sorted(todo, key=lambda m: -m.layers)  # so that no long model starts last
+    jobs = [Job(m.name, train_model, (m, config, str(out / "models" / m.name), str(cache_dir), tensorboard))
+            for m in longest_first]
+    with LocalExecutor(min(workers, len(jobs))) as executor:
+        say(f"training {', '.join(m.name for m in todo)} ({config.train.epochs} epochs) in {executor.describe}")
+        outcomes = {}
+        for outcome in executor.run(jobs):
+            outcomes[outcome.key] = outcome
+            say(f"{outcome.key}: " + (f"test accuracy {outcome.value['test_accuracy']:.4f}" if outcome.ok
+                                      else f"failed: {outcome.error}"))
+    for model_config in todo:  # the first failure in config order, once every model has stopped
+        if not outcomes[model_config.name].ok:
+            outcomes[model_config.name].reraise()
+    return {name: outcome.value for name, outcome in outcomes.items()}
+
+
+def train_model(model_config: ModelConfig, config: RunConfig, directory: str, cache_dir: str, tensorboard) -> dict:
+    """A worker's job: train one model of `config` on its cached data into `directory`; its record."""
+    from lstmlab.core.train import enable_compilation_cache
+
+    enable_compilation_cache(Path(cache_dir))
+    data, _ = load_or_create(config.task, Path(cache_dir), rebuild=False)
+    return _train_model(model_config, config, data, Path(directory), False, None, tensorboard)
 
 
 def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: Path, verbose: bool,

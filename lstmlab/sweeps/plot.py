@@ -34,7 +34,8 @@ def plot_sweep(summary: list[dict], plot: dict, path: Path) -> None:
         ax.set_xscale("log")
     if any(values for values in lines):
         ax.legend(title=hue if hue and len(others) == 1 else None, fontsize="small")
-    ax.set_title(f"{y} against {x}, n = {min(e['n'] for e in summary)}–{max(e['n'] for e in summary)} seeds")
+    counts = sorted({e["n"] for e in summary})
+    ax.set_title(f"{y} against {x}, {counts[0] if len(counts) == 1 else f'{counts[0]}–{counts[-1]}'} seeds per point")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

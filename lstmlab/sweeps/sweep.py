@@ -109,7 +109,7 @@ def _run_rounds(spec, points, out, cache_dir, workers, ray, ci_width, max_seeds,
                     continue
                 finished = _finished(out / "runs" / point.name, point)
                 if finished is not None:
-                    rows[point.name] = _row(point, "ok", finished, 0.0)
+                    rows[point.name] = _row(point, "ok", *finished)
                 else:
                     todo.append(point)
             by_name = {p.name: p for p in todo}
@@ -170,8 +170,8 @@ def _ordered(rows: dict, points: list[Point], spec: Spec) -> list[dict]:
     return [rows[p.name] for p in points if p.name in rows]
 
 
-def _finished(directory: Path, point: Point) -> dict | None:
-    """The metrics of the run finished in `directory`, or None if it has not finished."""
+def _finished(directory: Path, point: Point) -> tuple[dict, float] | None:
+    """The metrics and wall time of the run finished in `directory`, or None if it has not finished."""
     path = directory / "results.json"
     if not path.exists():
         return None
@@ -179,7 +179,7 @@ def _finished(directory: Path, point: Point) -> dict | None:
         results = json.loads(path.read_text())
         if RunConfig.from_dict(results["config"]) != point.config:
             raise ValueError("it holds another configuration")
-        return metrics_of(results)
+        return metrics_of(results), float(results["wall_seconds"])
     except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
         raise UserError(f"{path} is damaged ({err}): delete {directory} to run it again, or pass --force") from None
 
