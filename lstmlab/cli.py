@@ -70,8 +70,9 @@ def _positive_float(text: str) -> float:
 
 def _add_executor_flags(parser) -> None:
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive_int, metavar="N",
-                       help="train in N worker processes, each on its share of the cores (default: one per core)")
+    where.add_argument("--workers", type=_non_negative_int, metavar="N",
+                       help="train in N worker processes, each on its share of the cores (default: one per core; "
+                            "0: in this process, one run after another, for debugging)")
     where.add_argument("--ray", metavar="ADDRESS",
                        help="run each run as a task on the Ray cluster at ADDRESS ('auto': this machine's cluster); "
                             "--out must be a path every node sees. Needs the ray extra")
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--seeds", type=_positive_int, default=5, help="seeds 0..N-1 per setting (%(default)s)")
     study.add_argument("--quick", action="store_true", help="a small version (short sequences, few samples) for tests")
     study.add_argument("--out", type=Path, default=None, help="study directory (runs/study-NAME)")
+    _add_executor_flags(study)
     study.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     study.add_argument("--force", action="store_true", help="discard the runs --out holds and start over")
     study.add_argument("--quiet", action="store_true", help="print only the final summary")
@@ -378,8 +380,12 @@ def cmd_study(args) -> None:
     from lstmlab.studies import STUDIES
     from lstmlab.studies.runner import run_study
 
+    if args.ray is not None:
+        from lstmlab.executors.ray_cluster import require_ray
+
+        require_ray()
     study = run_study(STUDIES[args.name], out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
-                      verbose=not args.quiet)
+                      verbose=not args.quiet, workers=args.workers, ray=args.ray)
     print(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}")
 
 

@@ -40,7 +40,7 @@ def stub_study():
 
 
 def test_a_study_records_every_run_and_summarises(stub_study, tmp_path):
-    study = run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)
+    study = run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False, workers=0)
     saved = json.loads((tmp_path / "s" / "study.json").read_text())
     assert saved == json.loads(json.dumps(study)) and saved["complete"]
     assert [(r["group"]["setting"], r["seed"]) for r in saved["runs"]] == [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
@@ -50,11 +50,11 @@ def test_a_study_records_every_run_and_summarises(stub_study, tmp_path):
 
 
 def test_a_rerun_reuses_finished_runs_and_force_starts_over(stub_study, tmp_path):
-    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False, workers=0)
     assert len(stub_study) == 4
-    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False)  # only seed 2 is new
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False, workers=0)  # only seed 2 is new
     assert len(stub_study) == 6
-    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, force=True, verbose=False)
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, force=True, verbose=False, workers=0)
     assert len(stub_study) == 12
 
 
@@ -66,10 +66,10 @@ def test_an_interrupted_study_keeps_its_finished_runs(stub_study, tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run_study(dataclasses.replace(STUB, measure=dies_on_the_third), tmp_path / "s", tmp_path / "cache", seeds=2,
-                  verbose=False)
+                  verbose=False, workers=0)
     partial = json.loads((tmp_path / "s" / "study.json").read_text())
     assert not partial["complete"] and len(partial["runs"]) == 2
-    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False)
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False, workers=0)
     assert len(stub_study) == 4  # 2 before the interruption, 2 after
 
 
@@ -77,10 +77,10 @@ def test_another_studys_directory_or_a_damaged_file_is_refused(stub_study, tmp_p
     workdir.claim(tmp_path / "s", "study", "--out")  # a study directory lstmlab made ...
     (tmp_path / "s" / "study.json").write_text(json.dumps({"study": "tbptt", "runs": []}))  # ... for another study
     with pytest.raises(UserError, match="holds the 'tbptt' study"):
-        run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
+        run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False, workers=0)
     (tmp_path / "s" / "study.json").write_text("{not json")
     with pytest.raises(UserError, match="damaged"):
-        run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False)
+        run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, verbose=False, workers=0)
     assert (tmp_path / "s" / "study.json").read_text() == "{not json"  # nothing overwritten
 
 

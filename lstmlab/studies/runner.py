@@ -1,7 +1,9 @@
 """Runs a study: a grid of single-model training runs over seeds, resumable, summarised as mean ± std.
 
 A study (a `Study`, one module each in this folder) says which runs to make, what to measure in each,
-and how to summarise, draw and report them. This file runs the grid:
+and how to summarise, draw and report them. This file runs the grid on the sweep's executors (local
+worker processes, or a Ray cluster: `lstmlab.executors`), so a study is a sweep with its own
+measurements, analysis and figures:
 
     DIR/study.json   {"study", "complete", "seeds", "quick", "runs": [...], "summary": ..., ...};
                      each run holds its group (the settings the study varies), seed, full
@@ -10,7 +12,9 @@ and how to summarise, draw and report them. This file runs the grid:
     DIR/report.md    tables of mean ± standard deviation over seeds, and the figures
 
 Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged, so an
-interrupted study continues where it stopped; --force starts over.
+interrupted study continues where it stopped; --force starts over. A study's run keeps no checkpoint:
+one whose worker dies is measured again from the start. Its time measurements (seconds per epoch) are
+taken with the cores shared among the workers; `--workers 1` measures one run at a time.
 """
 
 import json
@@ -21,9 +25,12 @@ from lstmlab import tasks
 from lstmlab.config import RunConfig
 from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
-from lstmlab.errors import UserError
+from lstmlab.errors import RunsFailedError, UserError
+from lstmlab.executors import Job, make_executor
+from lstmlab.executors.progress import run_jobs
 from lstmlab.provenance import environment
 from lstmlab.studies.base import Study
+from lstmlab.sweeps.spec import run_name
 
 STUDY_FILE = "study.json"
 
@@ -43,19 +50,30 @@ def train_one(config: RunConfig, cache_dir: Path, observe=None):
     return trainer, data, fitted
 
 
+def measure(fn, config: RunConfig, cache_dir: Path) -> dict:
+    """A worker's job: one run of a study, measured by `fn` (its `measure`, a module-level function)."""
+    from lstmlab.core.train import enable_compilation_cache
+
+    enable_compilation_cache(cache_dir)
+    return fn(config, cache_dir)
+
+
 def run_study(study: Study, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False, force: bool = False,
-              verbose: bool = True) -> dict:
-    """Run `study` into `out` (claimed and locked as a study directory); returns what study.json holds."""
+              verbose: bool = True, workers: int | None = None, ray: str | None = None) -> dict:
+    """Run `study` into `out` (claimed and locked as a study directory); returns what study.json holds.
+
+    Its runs go to `workers` local processes (default: one per core; 0: this process, which a study
+    whose `measure` a worker cannot import needs) or the Ray cluster at `ray`.
+    """
     from lstmlab.core.train import require_jax
 
     require_jax()
     with workdir.held(out, "study", "--out"):
-        return _run_study(study, Path(out), cache_dir, seeds, quick, force, verbose)
+        return _run_study(study, Path(out), Path(cache_dir), seeds, quick, force, verbose, workers, ray)
 
 
-def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool, force: bool, verbose: bool) -> dict:
-    from lstmlab.core.train import enable_compilation_cache
-
+def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool, force: bool, verbose: bool,
+               workers: int | None, ray: str | None) -> dict:
     name = study.name
     say = (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
     planned = study.plan(seeds, quick)
@@ -65,24 +83,39 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
         raise UserError(f"{out / STUDY_FILE} holds {len(outside)} finished run(s) outside this plan (other --seeds or "
                         "--quick): rerun with the settings that made them, choose another --out, or pass --force "
                         "to drop them")
-    enable_compilation_cache(cache_dir)
     record = {"study": name, "complete": False, "seeds": seeds, "quick": quick, "runs": [],
               "environment": environment()}  # lstmlab/provenance.py
-    for i, (group, config) in enumerate(planned, start=1):
-        key = json.dumps(config.to_dict(), sort_keys=True)
-        label = ", ".join(f"{k} {v}" for k, v in group.items())
-        if key in finished:
-            run = finished[key]
-            say(f"[{i}/{len(planned)}] {label}, seed {config.train.seed}: reused from {out / STUDY_FILE}")
+    runs, jobs, labels = {}, [], {}
+    for group, config in planned:
+        key = run_name(config, config.train.seed)
+        labels[key] = ", ".join([f"{k} {v}" for k, v in group.items()] + [f"seed {config.train.seed}"])
+        finished_run = finished.get(json.dumps(config.to_dict(), sort_keys=True))
+        if finished_run is not None:
+            runs[key] = finished_run
         else:
-            started = time.perf_counter()
-            metrics = study.measure(config, Path(cache_dir))
-            run = {"group": group, "seed": config.train.seed, "config": config.to_dict(), "metrics": metrics,
-                   "seconds": time.perf_counter() - started}
-            say(f"[{i}/{len(planned)}] {label}, seed {config.train.seed}: {study.headline(metrics)} "
-                f"({run['seconds']:.1f} s)")
-        record["runs"].append(run)
-        write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")  # progress survives a crash
+            jobs.append(Job(key, measure, (study.measure, config, cache_dir)))
+    plan_keys = [run_name(config, config.train.seed) for _, config in planned]
+    if runs:
+        say(f"{len(runs)} finished runs reused from {out / STUDY_FILE}")
+    failed = []
+    with make_executor(workers, ray) as executor:
+        if jobs:
+            say(f"{len(jobs)} runs to make on {executor.describe}")
+        by_key = {key: (group, config) for key, (group, config) in zip(plan_keys, planned)}
+        for outcome in run_jobs(executor, jobs, labels.get, study.headline, say, done_before=len(runs),
+                                total=len(planned)):
+            if not outcome.ok:
+                failed.append(outcome)
+                continue
+            group, config = by_key[outcome.key]
+            runs[outcome.key] = {"group": group, "seed": config.train.seed, "config": config.to_dict(),
+                                 "metrics": outcome.value, "seconds": outcome.seconds}
+            record["runs"] = [runs[k] for k in plan_keys if k in runs]  # in plan order, whatever finished first
+            write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")  # progress survives a crash
+    if failed:
+        raise RunsFailedError(f"{len(failed)} of {len(planned)} runs failed, first {labels[failed[0].key]}: "
+                              f"{failed[0].error}; the others are kept in {out / STUDY_FILE}: rerun to retry them")
+    record["runs"] = [runs[k] for k in plan_keys]
     record["summary"] = study.summarise(record["runs"])
     record["seconds"] = sum(run["seconds"] for run in record["runs"])
     record["complete"] = True

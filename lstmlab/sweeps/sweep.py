@@ -60,6 +60,9 @@ def run_sweep(spec: Spec, out: Path, cache_dir: Path, workers: int | None = None
     if plot is not None:
         check_plot(plot, spec)
     points = spec.points()  # validates every run before anything is written
+    from lstmlab.core.train import require_jax
+
+    require_jax()
     with workdir.held(out, "sweep", "--out"):
         out = Path(out)
         _start(out, spec, force)
