@@ -8,9 +8,9 @@ depend on which executor ran it.
 from lstmlab.executors.base import Job, Outcome
 
 
-def make_executor(workers: int | None = None, ray_address: str | None = None):
+def make_executor(workers: int | None = None, ray_address: str | None = None, notify=None):
     """The Ray executor when `ray_address` is given (an address or "auto"), else `workers` local processes
-    (default: one per core; 0: this process)."""
+    (default: one per core; 0: this process). `notify(line)` hears of a local worker that died."""
     if workers == 0:
         from lstmlab.executors.inline import InlineExecutor
 
@@ -21,7 +21,7 @@ def make_executor(workers: int | None = None, ray_address: str | None = None):
         return RayExecutor(ray_address)
     from lstmlab.executors.local import LocalExecutor
 
-    return LocalExecutor(workers)
+    return LocalExecutor(workers, notify=notify)
 
 
 __all__ = ["Job", "Outcome", "make_executor"]

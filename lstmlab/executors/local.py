@@ -36,12 +36,13 @@ def core_shares(workers: int, cores: list[int]) -> list[list[int]]:
 class LocalExecutor:
     """`workers` worker processes (default: one per available core), started on entry, stopped on exit."""
 
-    def __init__(self, workers: int | None = None, retries: int = 2):
+    def __init__(self, workers: int | None = None, retries: int = 2, notify=None):
         cores = available_cores()
         self.workers = workers or len(cores)
         self.parallel = self.workers  # jobs it runs at once
         self.shares = core_shares(self.workers, cores)
         self.retries = retries
+        self.notify = notify or (lambda line: None)
         self.describe = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
         self._slots: list[dict] = []  # per worker: process, connection, the job it holds
 
@@ -87,10 +88,11 @@ class LocalExecutor:
                 code = slot["process"].wait()
                 self._stop(slot)
                 self._slots[index] = self._start(index)
+                cause = f"signal {-code}" if code < 0 else f"exit status {code}"
                 if attempts[job.key] <= self.retries:
+                    self.notify(f"{job.key}: its worker process died ({cause}); giving it to a new one")
                     pending.appendleft(job)  # given again; a run continues from its checkpoint
                 else:
-                    cause = f"signal {-code}" if code < 0 else f"exit status {code}"
                     yield Outcome(job.key, error=f"its worker process died {attempts[job.key]} times (last: {cause})",
                                   kind="crash")
 

@@ -69,7 +69,7 @@ def run_study(study: Study, out: Path, cache_dir: Path, seeds: int = 5, quick: b
 
     require_jax()
     with workdir.held(out, "study", "--out"):
-        return _run_study(study, Path(out), Path(cache_dir), seeds, quick, force, verbose, workers, ray)
+        return _run_study(study, Path(out), Path(cache_dir).resolve(), seeds, quick, force, verbose, workers, ray)
 
 
 def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool, force: bool, verbose: bool,
@@ -98,7 +98,7 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
     if runs:
         say(f"{len(runs)} finished runs reused from {out / STUDY_FILE}")
     failed = []
-    with make_executor(workers, ray) as executor:
+    with make_executor(workers, ray, notify=say) as executor:
         if jobs:
             say(f"{len(jobs)} runs to make on {executor.describe}")
         by_key = {key: (group, config) for key, (group, config) in zip(plan_keys, planned)}

@@ -33,12 +33,12 @@ METRICS = ("test_accuracy", "test_loss", "val_accuracy", "val_loss", "train_loss
 
 
 def metrics_of(results: dict) -> dict:
-    """A finished run's metrics (its one model's) from its results.json."""
+    """A finished run's metrics (its one model's) and wall time ("seconds") from its results.json."""
     model = results["models"][0]
     last = model["history"][-1]
     return {"test_accuracy": model["test_accuracy"], "test_loss": model["test_loss"],
             "val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"], "train_loss": last["train_loss"],
-            "train_seconds": model["train_seconds"]}
+            "train_seconds": model["train_seconds"], "seconds": results["wall_seconds"]}
 
 
 def train_run(config: dict, out: str, cache_dir: str) -> dict:
@@ -64,10 +64,10 @@ def run_sweep(spec: Spec, out: Path, cache_dir: Path, workers: int | None = None
 
     require_jax()
     with workdir.held(out, "sweep", "--out"):
-        out = Path(out)
+        out = Path(out).resolve()  # workers (a Ray node's included) may run in another directory
         _start(out, spec, force)
         say = (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
-        rows = _run_rounds(spec, points, out, Path(cache_dir), workers, ray, ci_width, max_seeds, metric, say)
+        rows = _run_rounds(spec, points, out, Path(cache_dir).resolve(), workers, ray, ci_width, max_seeds, metric, say)
         summary = summarise(rows, spec.group_fields())
         figure = draw(summary, plot, out) if plot is not None else None
         write_atomic(out / "summary.csv", _csv(summary))
@@ -103,7 +103,7 @@ def _run_rounds(spec, points, out, cache_dir, workers, ray, ci_width, max_seeds,
     """Run `points`, then (with ci_width) more seeds for the points whose interval is still too wide."""
     rows: dict[str, dict] = {}
     seeds = {_key(p.group): list(spec.seeds) for p in points}
-    with make_executor(workers, ray) as executor:
+    with make_executor(workers, ray, notify=say) as executor:
         say(f"sweep of {len(points)} runs on {executor.describe}")
         while True:
             todo = []
@@ -112,7 +112,7 @@ def _run_rounds(spec, points, out, cache_dir, workers, ray, ci_width, max_seeds,
                     continue
                 finished = _finished(out / "runs" / point.name, point)
                 if finished is not None:
-                    rows[point.name] = _row(point, "ok", *finished)
+                    rows[point.name] = _row(point, "ok", finished)
                 else:
                     todo.append(point)
             by_name = {p.name: p for p in todo}
@@ -125,8 +125,7 @@ def _run_rounds(spec, points, out, cache_dir, workers, ray, ci_width, max_seeds,
                 say(f"{len(rows)} finished runs reused from {out / 'runs'}")
             for outcome in run_jobs(executor, jobs, label, headline, say, done_before=len(rows)):
                 point = by_name[outcome.key]
-                rows[point.name] = _row(point, "ok" if outcome.ok else "failed", outcome.value, outcome.seconds,
-                                        outcome.error)
+                rows[point.name] = _row(point, "ok" if outcome.ok else "failed", outcome.value, outcome.error)
                 write_atomic(out / "runs.csv", _csv(_ordered(rows, points, spec)))
             write_atomic(out / "runs.csv", _csv(_ordered(rows, points, spec)))
             if ci_width is None:
@@ -173,8 +172,8 @@ def _ordered(rows: dict, points: list[Point], spec: Spec) -> list[dict]:
     return [rows[p.name] for p in points if p.name in rows]
 
 
-def _finished(directory: Path, point: Point) -> tuple[dict, float] | None:
-    """The metrics and wall time of the run finished in `directory`, or None if it has not finished."""
+def _finished(directory: Path, point: Point) -> dict | None:
+    """The metrics of the run finished in `directory`, or None if it has not finished."""
     path = directory / "results.json"
     if not path.exists():
         return None
@@ -182,14 +181,15 @@ def _finished(directory: Path, point: Point) -> tuple[dict, float] | None:
         results = json.loads(path.read_text())
         if RunConfig.from_dict(results["config"]) != point.config:
             raise ValueError("it holds another configuration")
-        return metrics_of(results), float(results["wall_seconds"])
+        return metrics_of(results)
     except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
         raise UserError(f"{path} is damaged ({err}): delete {directory} to run it again, or pass --force") from None
 
 
-def _row(point: Point, status: str, metrics: dict | None, seconds: float, error: str | None = None) -> dict:
+def _row(point: Point, status: str, metrics: dict | None, error: str | None = None) -> dict:
+    """A runs.csv row; a failed run's metrics are NaN. "seconds" is the run's own wall time."""
     return {"name": point.name, **point.group, "seed": point.seed, "status": status,
-            **{m: (metrics or {}).get(m, float("nan")) for m in METRICS}, "seconds": seconds, "error": error or ""}
+            **{m: (metrics or {}).get(m, float("nan")) for m in (*METRICS, "seconds")}, "error": error or ""}
 
 
 def summarise(rows: list[dict], fields: list[str]) -> list[dict]:
