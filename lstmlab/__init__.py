@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 
 _API = {"RunConfig": "lstmlab.config", "TaskConfig": "lstmlab.config", "ModelConfig": "lstmlab.config",
         "TrainConfig": "lstmlab.config", "Run": "lstmlab.api", "train": "lstmlab.api", "load_run": "lstmlab.api",
-        "load_data": "lstmlab.api", "tasks": "lstmlab.tasks", "cells": "lstmlab.cells"}
+        "load_data": "lstmlab.api", "sweep": "lstmlab.api", "tasks": "lstmlab.tasks", "cells": "lstmlab.cells"}
 __all__ = [*_API, "__version__"]
 
 

@@ -5,6 +5,7 @@
     run.results["models"][0]["test_accuracy"]
     model = lstmlab.load_run("runs/mine").models["gru-1layer"]   # a keras.Model
     splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x, y), ...}
+    table = lstmlab.sweep("examples/sweep-quick.toml", out="runs/q")["summary"]  # rows of summary.csv
 
 A run directory is the same whether the CLI or this API made it.
 """
@@ -78,3 +79,21 @@ def load_data(config: TaskConfig | None = None, cache_dir=DEFAULT_CACHE) -> dict
     from lstmlab.core.data import load_or_create
 
     return load_or_create(config or TaskConfig(), Path(cache_dir), log=lambda message: None)[0]
+
+
+def sweep(spec, out="runs/sweep", cache_dir=DEFAULT_CACHE, workers: int | None = None, ray: str | None = None,
+          force: bool = False, ci_width: float | None = None, max_seeds: int = 20, metric: str = "test_accuracy",
+          plot: str | None = None, verbose: bool = True) -> dict:
+    """Run a sweep, as `lstmlab sweep` does; returns {"runs": runs.csv rows, "summary": summary.csv rows,
+    "figure": its path or None}.
+
+    `spec`: a spec file's path (TOML or JSON), its contents as a dict, or a `sweeps.spec.Spec`;
+    `plot`: "y=METRIC,x=FIELD[,hue=FIELD]". Raises RunsFailedError, after writing every table, if a
+    run failed.
+    """
+    from lstmlab.sweeps.spec import Spec, load_spec
+    from lstmlab.sweeps.sweep import parse_plot, run_sweep
+
+    spec = spec if isinstance(spec, Spec) else Spec.from_dict(spec) if isinstance(spec, dict) else load_spec(spec)
+    return run_sweep(spec, Path(out), Path(cache_dir), workers=workers, ray=ray, force=force, ci_width=ci_width,
+                     max_seeds=max_seeds, metric=metric, plot=parse_plot(plot) if plot else None, verbose=verbose)

@@ -12,7 +12,7 @@ from conftest import ROOT
 
 def test_the_package_exposes_the_api_and_nothing_else():
     assert dir(lstmlab) == sorted(["ModelConfig", "Run", "RunConfig", "TaskConfig", "TrainConfig", "__version__",
-                                   "cells", "load_data", "load_run", "tasks", "train"])
+                                   "cells", "load_data", "load_run", "sweep", "tasks", "train"])
     assert lstmlab.tasks.get("adding").name == "adding" and lstmlab.cells.get("gru").kind == "gru"
     with pytest.raises(AttributeError):
         lstmlab.os  # noqa: B018  (the package keeps its own imports private)
@@ -67,3 +67,13 @@ def test_keras_accuracy_metric_means_binary_accuracy_for_a_probability():
     logs = model.evaluate(x[..., None], y, verbose=0, return_dict=True)
     expected = np.mean((model.predict(x[..., None], verbose=0) > 0.5) == (y > 0.5))
     assert logs["accuracy"] == pytest.approx(expected)
+
+
+def test_sweep_from_python_takes_a_spec_as_a_dict(tmp_path):
+    spec = {"seeds": [3], "base": {"epochs": 1, "n_train": 64, "n_val": 32, "n_test": 32, "units": 2,
+                                   "seq_len": 4}, "grid": {"lr": [1e-3, 1e-2]}}
+    result = lstmlab.sweep(spec, out=tmp_path / "s", cache_dir=tmp_path / "cache", workers=0, verbose=False,
+                           plot="y=val_accuracy,x=lr")
+    assert [(row["lr"], row["seed"], row["status"]) for row in result["runs"]] == [(1e-3, 3, "ok"), (1e-2, 3, "ok")]
+    assert [row["n"] for row in result["summary"]] == [1, 1] and result["figure"].endswith("plot-val_accuracy-vs-lr.png")
+    assert (tmp_path / "s" / "runs.csv").read_text().count("\n") == 3

@@ -1,5 +1,6 @@
 import csv
 import json
+import os
 
 import pytest
 
@@ -78,3 +79,24 @@ def test_an_unfinished_run_of_another_config_is_refused_and_force_starts_over(tm
         prepare_run_dir(other, out, force=False)
     assert prepare_run_dir(other, out, force=True) is False
     assert not (out / "models").exists() and not (out / "config.json").exists()
+
+
+def test_models_trained_in_worker_processes_match_one_after_another_bit_for_bit(tmp_path):
+    config = RunConfig(task=TaskConfig(seq_len=6, n_train=320, n_val=64, n_test=64), cells=("lstm", "gru"),
+                       layers=(1,), units=4, train=TrainConfig(epochs=2, steps_per_call=5))
+    here = run_experiment(config, tmp_path / "here", tmp_path / "cache", verbose=False, workers=1)
+    side_by_side = run_experiment(config, tmp_path / "workers", tmp_path / "cache", verbose=False, workers=2)
+    for one, other in zip(here["models"], side_by_side["models"], strict=True):
+        assert one["name"] == other["name"]
+        assert one["step_losses"] == other["step_losses"] and one["history"] != []
+        assert (one["test_accuracy"], one["test_loss"]) == (other["test_accuracy"], other["test_loss"])
+    assert (tmp_path / "workers" / "models" / "gru-1layer" / "model.weights.h5").exists()
+
+
+def test_the_default_workers_train_in_one_process_when_one_model_holds_most_of_the_work():
+    from lstmlab.config import ModelConfig
+    from lstmlab.experiment import default_workers
+
+    assert default_workers([ModelConfig(layers=1), ModelConfig(layers=2)]) == 1  # the reference run
+    assert default_workers([ModelConfig(cell="lstm"), ModelConfig(cell="gru")]) >= min(2, len(os.sched_getaffinity(0)))
+    assert default_workers([ModelConfig()]) == 1

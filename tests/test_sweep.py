@@ -158,3 +158,29 @@ def test_without_ray_the_flag_says_how_to_install_it(cli, tmp_path):
     result = cli("sweep", "spec.toml", "--ray", "auto", cwd=tmp_path,
                  env={"PYTHONPATH": f"{blocked}:{ROOT}"})
     assert result.returncode == 2 and 'pip install "lstmlab[ray]"' in result.stderr
+
+
+def test_ctrl_c_stops_every_worker_and_a_rerun_continues(cli, shared):
+    (shared / "interrupt.toml").write_text(SPEC.replace("n_train = 256", "n_train = 3200").replace(
+        "epochs = 1", "epochs = 2\ncheckpoint_every = 20"))
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "lstmlab", "sweep", "interrupt.toml", "--out", "interrupted", "--cache-dir", "cache",
+         "--workers", "2"], cwd=shared, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (shared / "interrupted" / "runs.csv").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = {int((lock).read_text().split()[-1])
+               for lock in (shared / "interrupted" / "runs").glob("*/.lstmlab.lock") if lock.read_text()}
+    driver.send_signal(signal.SIGINT)
+    out, err = driver.communicate(timeout=60)
+    assert driver.returncode == 130 and "interrupted" in err, err
+    time.sleep(0.5)
+    alive = [pid for pid in workers if os.path.exists(f"/proc/{pid}") and
+             open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+    assert not alive, f"worker processes {alive} outlived the sweep"
+    finished = len(rows(shared / "interrupted" / "runs.csv"))
+    assert 1 <= finished < 8
+    again = sweep(cli, shared, "interrupted", spec="interrupt.toml")
+    assert again.returncode == 0 and f"{finished} finished runs reused" in again.stdout
+    assert len(rows(shared / "interrupted" / "runs.csv")) == 8

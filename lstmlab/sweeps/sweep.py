@@ -101,48 +101,53 @@ def _start(out: Path, spec: Spec, force: bool) -> None:
 
 def _run_rounds(spec, points, out, cache_dir, workers, ray, ci_width, max_seeds, metric, say) -> list[dict]:
     """Run `points`, then (with ci_width) more seeds for the points whose interval is still too wide."""
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict] = {}  # run name -> runs.csv row
     seeds = {_key(p.group): list(spec.seeds) for p in points}
     with make_executor(workers, ray, notify=say) as executor:
         say(f"sweep of {len(points)} runs on {executor.describe}")
         while True:
-            todo = []
-            for point in points:
-                if point.name in rows:
-                    continue
-                finished = _finished(out / "runs" / point.name, point)
-                if finished is not None:
-                    rows[point.name] = _row(point, "ok", finished)
-                else:
-                    todo.append(point)
-            by_name = {p.name: p for p in todo}
-            jobs = [Job(p.name, train_run, (p.config.to_dict(), str(out / "runs" / p.name), str(cache_dir)))
-                    for p in todo]
-            label = lambda name: ", ".join([f"{k} {v}" for k, v in by_name[name].group.items()] +
-                                           [f"seed {by_name[name].seed}"])
-            headline = lambda m: f"{metric} {m[metric]:.4f}"
-            if len(rows):
-                say(f"{len(rows)} finished runs reused from {out / 'runs'}")
-            for outcome in run_jobs(executor, jobs, label, headline, say, done_before=len(rows)):
-                point = by_name[outcome.key]
-                rows[point.name] = _row(point, "ok" if outcome.ok else "failed", outcome.value, outcome.error)
-                write_atomic(out / "runs.csv", _csv(_ordered(rows, points, spec)))
-            write_atomic(out / "runs.csv", _csv(_ordered(rows, points, spec)))
+            _run_points(executor, points, out, cache_dir, rows, metric, say)
             if ci_width is None:
                 break
-            wide = _too_wide(_ordered(rows, points, spec), spec, seeds, ci_width, max_seeds, metric)
+            wide = _too_wide(_ordered(rows, points), spec, seeds, ci_width, max_seeds, metric)
             if not wide:
                 break
-            per_group = max(1, math.ceil(getattr(executor, "parallel", 1) / len(wide)))
+            # Enough new seeds per point to keep every worker busy, up to max_seeds.
+            more = max(1, math.ceil(getattr(executor, "parallel", 1) / len(wide)))
             for key in wide:
-                room = max_seeds - len(seeds[key])
-                following = [s for s in range(max(seeds[key]) + 1, max(seeds[key]) + 1 + 10 * max_seeds)
-                             if s not in seeds[key]]
-                seeds[key] += following[:min(per_group, room)]
+                start = max(seeds[key]) + 1
+                seeds[key] += list(range(start, start + min(more, max_seeds - len(seeds[key]))))
             points = [Point(p.group, s, spec.config(p.group, s))
                       for p in _one_per_group(points) for s in seeds[_key(p.group)]]
             say(f"--ci-width {ci_width}: adding seeds to {len(wide)} grid point(s)")
-    return _ordered(rows, points, spec)
+    return _ordered(rows, points)
+
+
+def _run_points(executor, points, out, cache_dir, rows, metric, say) -> None:
+    """Fill `rows` for every point: reused from its run directory if finished there, else run."""
+    todo, reused = [], 0
+    for point in points:
+        if point.name not in rows:
+            finished = _finished(out / "runs" / point.name, point)
+            if finished is None:
+                todo.append(point)
+            else:
+                rows[point.name], reused = _row(point, "ok", finished), reused + 1
+    if reused:
+        say(f"{reused} finished runs reused from {out / 'runs'}")
+    by_name = {p.name: p for p in todo}
+    jobs = [Job(p.name, train_run, (p.config.to_dict(), str(out / "runs" / p.name), str(cache_dir))) for p in todo]
+
+    def label(name):
+        return ", ".join([f"{k} {v}" for k, v in by_name[name].group.items()] + [f"seed {by_name[name].seed}"])
+
+    done_before = len([p for p in points if p.name in rows])
+    for outcome in run_jobs(executor, jobs, label, lambda m: f"{metric} {m[metric]:.4f}", say, done_before,
+                            total=len(points)):
+        rows[outcome.key] = _row(by_name[outcome.key], "ok" if outcome.ok else "failed", outcome.value,
+                                 outcome.error)
+        write_atomic(out / "runs.csv", _csv(_ordered(rows, points)))  # progress survives an interruption
+    write_atomic(out / "runs.csv", _csv(_ordered(rows, points)))
 
 
 def _too_wide(rows, spec, seeds, ci_width, max_seeds, metric) -> list[str]:
@@ -167,7 +172,7 @@ def _one_per_group(points: list[Point]) -> list[Point]:
     return list(seen.values())
 
 
-def _ordered(rows: dict, points: list[Point], spec: Spec) -> list[dict]:
+def _ordered(rows: dict, points: list[Point]) -> list[dict]:
     """The rows of `points` that have finished, in plan order (grid-major, then seed)."""
     return [rows[p.name] for p in points if p.name in rows]
 
