@@ -35,6 +35,7 @@ exit $status
 """
 
 
+@pytest.mark.slow  # about 30 s: a cluster starts and stops
 def test_a_sweep_on_a_ray_cluster_gives_the_local_numbers_bit_for_bit(cli, tmp_path):
     (tmp_path / "spec.toml").write_text(SPEC)
     local = cli("sweep", "spec.toml", "--out", "local", "--cache-dir", "cache", "--workers", "2", cwd=tmp_path)
