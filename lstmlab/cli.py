@@ -208,9 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--epochs", type=_positive_int, help=f"({t.epochs})")
     group.add_argument("--batch-size", type=_positive_int, help=f"({t.batch_size})")
     group.add_argument("--lr", type=_learning_rate, help=f"Adam learning rate ({t.learning_rate:g})")
-    group.add_argument("--tbptt", type=_non_negative_int, metavar="K",
-                       help="truncated BPTT: chunks of K steps, state carried with its gradient stopped, an update "
-                            f"after every chunk with a loss; 0: full ({t.tbptt})")
+    group.add_argument("--tbptt", type=_non_negative_int, metavar="K2",
+                       help="truncated BPTT: every loss backpropagates through its last K2 steps (TBPTT(k1, k2) as "
+                            f"Williams & Peng count it); 0: full ({t.tbptt})")
+    group.add_argument("--tbptt-every", type=_non_negative_int, metavar="K1",
+                       help="per-step targets: one update per K1 steps of losses; 0: every K2 steps "
+                            f"({t.tbptt_every})")
+    group.add_argument("--tbptt-scheme", choices=["per-loss", "chunked"],
+                       help="per-loss: as above; chunked: chunks of K2 steps from the sequence start, the gradient "
+                            f"stopped between them, an update per chunk with a loss ({t.tbptt_scheme})")
     group.add_argument("--devices", type=_positive_int,
                        help="split every batch over this many CPU devices, gradients summed across them; faster "
                             f"for large batches or long sequences when cores are free ({t.devices})")

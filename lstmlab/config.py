@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from lstmlab import cells, tasks
+from lstmlab.core.tbptt import SCHEMES
 from lstmlab.errors import ConfigError
 
 # Seeds are kept below a million: a model's initializer seeds are seed * 1000 + small offsets, which
@@ -24,7 +25,8 @@ FIELDS = {
     "n_val": ("task", "n_val"), "n_test": ("task", "n_test"), "data_seed": ("task", "seed"),
     "cells": ("cells",), "layers": ("layers",), "units": ("units",),
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "learning_rate"),
-    "init_seed": ("train", "seed"), "tbptt": ("train", "tbptt"), "devices": ("train", "devices"),
+    "init_seed": ("train", "seed"), "tbptt": ("train", "tbptt"), "tbptt_every": ("train", "tbptt_every"),
+    "tbptt_scheme": ("train", "tbptt_scheme"), "devices": ("train", "devices"),
     "steps_per_call": ("train", "steps_per_call"), "eval_batch_size": ("train", "eval_batch_size"),
     "checkpoint_every": ("train", "checkpoint_steps"),
 }
@@ -107,9 +109,12 @@ class TrainConfig:
     eval_batch_size: int = 1024
     # Save a checkpoint every this many steps (and at every epoch end); 0: at epoch ends only.
     checkpoint_steps: int = 1000
-    # Truncated BPTT: process sequences in chunks of this many steps, the state carried between
-    # chunks with its gradient stopped, an update after every chunk with a loss; 0: full BPTT.
+    # Truncated BPTT (core/tbptt.py): every loss backpropagates through its last `tbptt` steps (k2);
+    # per-step targets update every `tbptt_every` steps (k1; 0: every k2). Scheme "chunked": chunks of
+    # `tbptt` steps from the start, the gradient stopped between them. 0: full BPTT.
     tbptt: int = 0
+    tbptt_every: int = 0
+    tbptt_scheme: str = "per-loss"
     # Split every batch over this many CPU devices (data parallel, gradients summed across them).
     # Part of the configuration, so the same config gives the same numbers wherever it runs; the sum
     # is taken in another order than on one device, so 1 and 2 agree only to float32 rounding.
@@ -123,6 +128,13 @@ class TrainConfig:
         _seed(self.seed, "--init-seed or --seed")
         _non_negative_int("checkpoint_steps", self.checkpoint_steps, "--checkpoint-every")
         _non_negative_int("tbptt", self.tbptt, "--tbptt")
+        _non_negative_int("tbptt_every", self.tbptt_every, "--tbptt-every")
+        if self.tbptt_scheme not in SCHEMES:
+            raise ConfigError(f"tbptt_scheme must be one of {', '.join(SCHEMES)}, got {self.tbptt_scheme!r}: "
+                              "fix --tbptt-scheme")
+        if self.tbptt_scheme == "chunked" and self.tbptt_every:
+            raise ConfigError("tbptt_every applies to the per-loss scheme (chunks update once each): drop "
+                              "--tbptt-every or use --tbptt-scheme per-loss")
         _positive_int("devices", self.devices, "--devices")
         if self.batch_size % self.devices:
             raise ConfigError(f"batch_size {self.batch_size} does not split evenly over {self.devices} devices: "

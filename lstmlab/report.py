@@ -7,7 +7,7 @@ from lstmlab.config import TaskConfig
 def render_report(results: dict, figure_name: str = "curves.png") -> str:
     config = results["config"]
     task, train = config["task"], config["train"]
-    truncation = f"truncated BPTT in chunks of {train['tbptt']} steps" if 0 < train["tbptt"] < task["seq_len"] else "full BPTT"
+    truncation = _truncation(train, task["seq_len"])
     lines = [
         "# lstmlab run",
         "",
@@ -37,3 +37,14 @@ def render_report(results: dict, figure_name: str = "curves.png") -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _truncation(train: dict, seq_len: int) -> str:
+    """How the run backpropagated, in words (core/tbptt.py); configs older than the schemes are chunked."""
+    k, every, scheme = train["tbptt"], train.get("tbptt_every", 0), train.get("tbptt_scheme", "chunked")
+    if not 0 < k < seq_len and not 0 < every < seq_len:
+        return "full BPTT"
+    if scheme == "chunked":
+        return f"truncated BPTT in chunks of {k} steps"
+    depth = k if 0 < k < seq_len else seq_len
+    return f"TBPTT(k1 = {every or depth}, k2 = {depth}): each loss backpropagates through its last {depth} steps"

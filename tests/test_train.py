@@ -365,7 +365,8 @@ def test_gradient_norms_with_tbptt_are_the_chunk_weighted_mean_of_the_updates():
     task = tasks.of(TaskConfig(seq_len=10, n_train=64, n_val=32, n_test=32, seed=2, target="per-step"))
     x, y = task.generate()["train"]
     xs, ys, ws = stack_batches(x, y, 32)
-    chunked = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task), TrainConfig(tbptt=4), task)
+    chunked = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task),
+                      TrainConfig(tbptt=4, tbptt_scheme="chunked"), task)
     chunked.train_steps(xs[:1], ys[:1], ws[:1])
     manual = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task), TrainConfig(), task)
     norms, carried = [], manual.model.initial_state(32)

@@ -1,54 +1,75 @@
-"""Truncated backpropagation through time (TBPTT): which steps of a sequence each update sees.
+"""Truncated backpropagation through time (TBPTT): which steps each loss's gradient reaches back through.
 
-The algorithm, as lstmlab runs it: a sequence of T steps falls into chunks of k steps counted from
-its start (the last chunk is shorter when k does not divide T). The chunks are processed in order;
-the recurrent state is carried from one chunk to the next with its gradient stopped, and the
-parameters are updated after every chunk that has a loss:
+Two schemes (TrainConfig.tbptt_scheme):
 
-    final-step target   only the last chunk has a loss: the chunks before it are run forward only
-                        (no gradient, nothing stored for a backward pass), then one update.
-    per-step targets    every chunk has a loss: one update per chunk, ceil(T / k) per batch, each
-                        chunk run with the parameters the previous update left.
+**per-loss** (the default): TBPTT(k1, k2) as Williams & Peng (1990) and Sutskever (2013) count it.
+`tbptt` = k2 is the truncation depth: every loss backpropagates through exactly its own last k2
+steps (fewer only when the sequence has not had k2 steps yet). `tbptt_every` = k1 is how often the
+parameters are updated: per-step targets fall into windows of k1 steps, processed in order; each
+window first runs forward with the current parameters (its states are kept), then every loss in it
+is replayed from the state k2 steps before it, with the gradient stopped there, and the window's
+mean loss makes one update. k1 defaults to k2.
 
-k >= T (or k = 0) is one chunk holding the whole sequence: full BPTT.
+    final-step target   one loss, on the last step: steps [0, T - k2) run forward only, then one
+                        update that backpropagates through the last k2 steps.
+    per-step targets    ceil(T / k1) updates per batch; the loss at step s depends, through the
+                        gradient, on inputs s - k2 + 1 .. s only.
 
-Example: T = 25, k = 10 gives chunks [0, 10) [10, 20) [20, 25). A final-step target runs [0, 20)
-forward and backpropagates through the last 5 steps only, which is why k = 5 and k = 10 train
-identically at T = 25.
+**chunked**: the sequence is cut into chunks of k = `tbptt` steps from its start, the state carried
+between chunks with its gradient stopped, one update after every chunk that has a loss. A loss then
+backpropagates to the start of its own chunk: between 1 and k steps, not k. A final-step target
+backpropagates through the last chunk only (at T = 25, k = 5 and 10 both leave a last chunk of 5).
+This is what lstmlab did before; the committed TBPTT study measured it.
+
+k2 = 0 or >= T with one update per batch (k1 = 0 or >= T) is full BPTT, in either scheme.
 """
 
 from dataclasses import dataclass
 
+SCHEMES = ("per-loss", "chunked")
+
 
 @dataclass(frozen=True)
-class ChunkPlan:
-    """How one batch of sequences of `seq_len` steps is cut for TBPTT with chunks of `chunk` steps."""
+class Truncation:
+    """How one batch of sequences of `seq_len` steps is trained: which steps each update sees."""
 
     seq_len: int
-    chunk: int  # steps per chunk; seq_len for full BPTT
-    per_step: bool  # per-step targets (a loss in every chunk) or a final-step target
+    depth: int  # k2 (per-loss) or the chunk length (chunked); seq_len for no truncation
+    every: int  # k1: per-step targets, steps per update window; seq_len for one update per batch
+    per_step: bool  # per-step targets (a loss at every step) or a final-step target
+    scheme: str = "per-loss"
 
     @classmethod
-    def create(cls, seq_len: int, tbptt: int, per_step: bool) -> "ChunkPlan":
-        """`tbptt` as in TrainConfig: 0 or >= seq_len means full BPTT."""
-        chunk = tbptt if 0 < tbptt < seq_len else seq_len
-        return cls(seq_len, chunk, per_step)
+    def create(cls, seq_len: int, tbptt: int, per_step: bool, every: int = 0, scheme: str = "per-loss"):
+        """`tbptt`, `every` and `scheme` as in TrainConfig: 0 or >= seq_len means none."""
+        depth = tbptt if 0 < tbptt < seq_len else seq_len
+        if scheme == "chunked" or every == 0:
+            every = depth
+        return cls(seq_len, depth, min(every, seq_len), per_step, scheme)
+
+    @property
+    def full(self) -> bool:
+        """Full BPTT: one update per batch that backpropagates through every step."""
+        return self.depth == self.seq_len and (self.every == self.seq_len or not self.per_step)
 
     @property
     def spans(self) -> list[tuple[int, int]]:
-        """(start, stop) of every chunk, in order."""
-        return [(start, min(start + self.chunk, self.seq_len)) for start in range(0, self.seq_len, self.chunk)]
+        """(start, stop) of every update window (chunk) of a per-step batch, in order."""
+        return [(start, min(start + self.every, self.seq_len)) for start in range(0, self.seq_len, self.every)]
 
     @property
     def forward_only(self) -> int:
-        """Steps run forward only before the first update: all but the last chunk for a final-step target."""
-        return 0 if self.per_step else self.spans[-1][0]
+        """Final-step target: steps run forward only before the one update (0 for per-step targets)."""
+        if self.per_step:
+            return 0
+        return self.seq_len - self.depth if self.scheme == "per-loss" else self.spans[-1][0]
 
     @property
     def backprop_steps(self) -> int:
-        """The most steps one update's gradient reaches back through: the last chunk's length for a
-        final-step target, the chunk length for per-step targets."""
-        return self.chunk if self.per_step else self.seq_len - self.forward_only
+        """The most steps one loss's gradient reaches back through."""
+        if self.per_step or self.scheme == "per-loss":
+            return self.depth
+        return self.seq_len - self.forward_only
 
     @property
     def updates_per_batch(self) -> int:

@@ -26,7 +26,7 @@ from lstmlab.core.batches import epoch_permutation, stack_batches
 from lstmlab.core.budget import GATES
 from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.core.faults import fault_point
-from lstmlab.core.tbptt import ChunkPlan
+from lstmlab.core.tbptt import Truncation
 from lstmlab.errors import NonFiniteLossError, UserError, WrongBackendError
 from lstmlab.tasks import Metrics, Task
 
@@ -74,8 +74,8 @@ def enable_compilation_cache(cache_dir) -> None:
 class Trainer:
     """Holds one model, its optimizer and the training state; `train_steps` runs a stack of batches.
 
-    Each batch is one update, or with truncated BPTT one update per chunk that has a loss (see
-    `tbptt.ChunkPlan`). The state (parameters, non-trainable variables, optimizer variables) lives
+    Each batch is one update, or with truncated BPTT one update per window (chunk) that has a loss
+    (see `tbptt.Truncation`). The state (parameters, non-trainable variables, optimizer variables) lives
     in `self.state` as JAX arrays while training; `sync_to_model` writes it back into the Keras model.
     """
 
@@ -88,7 +88,8 @@ class Trainer:
         self.task = task
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(model.trainable_variables)
-        self.plan = plan = ChunkPlan.create(task.config.seq_len, config.tbptt, per_step=task.per_step)
+        self.plan = plan = Truncation.create(task.config.seq_len, config.tbptt, per_step=task.per_step,
+                                             every=config.tbptt_every, scheme=config.tbptt_scheme)
         # Gradient norms per layer: the trainable variables grouped by their layer ('lstm_1', 'readout').
         self.layer_names, layer_of = _layer_groups(model)
         self.grad_norms = np.zeros((0, len(self.layer_names)), np.float32)  # (steps, layers) of the last call
@@ -118,10 +119,77 @@ class Trainer:
             trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
             return (trainable, non_trainable, opt_vars, rnn_state), (loss, norms)
 
+        def window_predictions(trainable, non_trainable, x, states, start, size):
+            """Per-loss TBPTT: the predictions at steps start .. start+size-1, each replayed from the
+            kept state `plan.depth` steps before it, so that its gradient reaches back exactly that far.
+
+            x (B, T, F); states: the model's state pytree with a leading axis of T + 1, states[i] the
+            state before step i. Returns ((B, size) predictions, non_trainable).
+            """
+            jnp, (b, t, f), depth = jax.numpy, x.shape, plan.depth
+            steps = start + jnp.arange(size)  # (size,) the losses' steps
+            first = jnp.maximum(steps - depth + 1, 0)  # (size,) each replay's first step
+            replayed = jnp.minimum(first[:, None] + jnp.arange(depth)[None, :], t - 1)  # (size, depth)
+            xs = jnp.moveaxis(x[:, replayed], 1, 0).reshape(size * b, depth, f)  # (size*B, depth, F)
+            initial = jax.tree.map(lambda leaf: jax.lax.stop_gradient(leaf[first]).reshape(size * b, *leaf.shape[2:]),
+                                   states)  # (size*B, width) per state array
+            (p, _), non_trainable = model.stateless_call(trainable, non_trainable, xs, initial_state=initial,
+                                                         return_state=True)  # p (size*B, depth)
+            p = p.reshape(size, b, depth)
+            p = jnp.take_along_axis(p, (steps - first)[:, None, None], axis=2)[..., 0]  # (size, B): step s
+            return p.T, non_trainable
+
+        def window_loss(trainable, non_trainable, x, y, w, states, start, size):
+            p, non_trainable = window_predictions(trainable, non_trainable, x, states, start, size)
+            return task.loss(jax.lax.dynamic_slice_in_dim(y, start, size, axis=1), p, w), non_trainable
+
+        window_grad = jax.value_and_grad(window_loss, has_aux=True)
+        self._window_predictions = window_predictions  # for the tests: the gradient path of each loss
+
+        def window_update(carry, x, y, w, start, size):
+            """Per-loss TBPTT, one window: run it forward keeping its states, then one update from its losses."""
+            trainable, non_trainable, opt_vars, states = carry
+
+            def forward(state, t):  # one step with the current parameters; its state is kept
+                (_, state), _ = model.stateless_call(trainable, non_trainable, jax.lax.dynamic_slice_in_dim(
+                    x, t, 1, axis=1), initial_state=state, return_state=True)
+                return state, state
+
+            before = jax.tree.map(lambda leaf: leaf[start], states)
+            _, after = jax.lax.scan(forward, before, start + jax.numpy.arange(size))  # leaves (size, B, width)
+            states = jax.tree.map(lambda all_, new: jax.lax.dynamic_update_slice_in_dim(all_, new, start + 1, 0),
+                                  states, after)
+            (loss, non_trainable), grads = window_grad(trainable, non_trainable, x, y, w, states, start, size)
+            if config.devices > 1:  # as in `update`
+                share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
+                loss, grads = jax.lax.psum((loss * share, jax.tree.map(lambda g: g * share, grads)), BATCH_AXIS)
+            norms = _layer_norms(grads, layer_of, len(self.layer_names))
+            trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
+            return (trainable, non_trainable, opt_vars, states), (loss, norms)
+
+        def per_loss_step(trainable, non_trainable, opt_vars, x, y, w):
+            """Per-step targets under per-loss TBPTT: one update per window of `plan.every` steps."""
+            t, k = plan.seq_len, plan.every
+            initial = model.initial_state(x.shape[0])
+            states = jax.tree.map(lambda leaf: jax.numpy.zeros((t + 1, *leaf.shape), leaf.dtype).at[0].set(leaf),
+                                  initial)  # leaves (T + 1, B, width)
+            carry = (trainable, non_trainable, opt_vars, states)
+            n = t // k
+            carry, (losses, norms) = jax.lax.scan(lambda c, i: window_update(c, x, y, w, i * k, k), carry,
+                                                  jax.numpy.arange(n))
+            total, norm_total = losses.sum() * k, norms.sum(axis=0) * k
+            if n * k < t:  # the last, shorter window
+                carry, (loss, norm) = window_update(carry, x, y, w, n * k, t - n * k)
+                total += loss * (t - n * k)
+                norm_total += norm * (t - n * k)
+            return carry[:3], (total / t, norm_total / t)
+
         def train_step(state, batch):
             """One batch -> (state, (loss, per-layer gradient norms))."""
             trainable, non_trainable, opt_vars = state
             x, y, w = batch  # (B, T, F), (B,) or (B, T), (B,)
+            if plan.per_step and plan.scheme == "per-loss" and not plan.full:
+                return per_loss_step(trainable, non_trainable, opt_vars, x, y, w)
             rnn_state = model.initial_state(x.shape[0])
             if plan.forward_only:  # final-step target: the chunks without a loss, forward only
                 (_, rnn_state), non_trainable = model.stateless_call(
@@ -130,8 +198,8 @@ class Trainer:
             if not plan.per_step:
                 carry, outputs = update(carry, (x[:, plan.forward_only:], y, w))
                 return carry[:3], outputs
-            # Per-step targets: the whole chunks as one scan (B, n*k, F) -> (n, B, k, F), then the remainder.
-            n, k = plan.seq_len // plan.chunk, plan.chunk
+            # Per-step targets, chunked: the whole chunks as one scan (B, n*k, F) -> (n, B, k, F), then the remainder.
+            n, k = plan.seq_len // plan.every, plan.every
             xs = jax.numpy.swapaxes(x[:, : n * k].reshape(x.shape[0], n, k, x.shape[-1]), 0, 1)  # (n, B, k, F)
             ys = jax.numpy.swapaxes(y[:, : n * k].reshape(y.shape[0], n, k), 0, 1)  # (n, B, k)
             carry, (losses, norms) = jax.lax.scan(lambda c, chunk: update(c, (*chunk, w)), carry, (xs, ys))

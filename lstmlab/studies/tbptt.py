@@ -1,7 +1,7 @@
 """The truncated-BPTT study: accuracy, time and memory against the chunk length k.
 
 For each sequence length T, each k and each target (final-step, per-step), one 1-layer model of
-25 units per seed, trained with `tbptt.ChunkPlan`'s algorithm. Measured per run: test accuracy,
+25 units per seed, trained with the chunked scheme of `core/tbptt.py`. Measured per run: test accuracy,
 wall time of an epoch (the mean of the epochs after the first, which also compiles), the working
 memory XLA allocates for one train step, and the number of parameter updates per batch.
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.core.tbptt import ChunkPlan
+from lstmlab.core.tbptt import Truncation
 from lstmlab.studies.base import Study, groups, mean_std, pm
 from lstmlab.studies.runner import train_one
 from lstmlab.tasks.integration import Integration
@@ -35,7 +35,8 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
                 for seed in range(seeds):
                     task = TaskConfig(seq_len=seq_len, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                                       target=target)
-                    train = TrainConfig(epochs=epochs, seed=seed, tbptt=k, steps_per_call=50 if quick else 250)
+                    train = TrainConfig(epochs=epochs, seed=seed, tbptt=k, tbptt_scheme="chunked",
+                                        steps_per_call=50 if quick else 250)
                     runs.append(({"seq_len": seq_len, "target": target, "k": k},
                                  RunConfig(task=task, layers=(1,), train=train)))
     return runs
@@ -66,7 +67,7 @@ def summarise(runs: list[dict]) -> list[dict]:
         metrics = [r["metrics"] for r in members]
         per_step = tasks.of(RunConfig.from_dict(members[0]["config"]).task).per_step
         row = {"seq_len": seq_len, "target": target, "k": k, "seeds": len(members),
-               "backprop_steps": ChunkPlan.create(seq_len, k, per_step).backprop_steps}
+               "backprop_steps": Truncation.create(seq_len, k, per_step, scheme="chunked").backprop_steps}
         for name in ("test_accuracy", "epoch_seconds"):
             row[name], row[f"{name}_std"] = mean_std([m[name] for m in metrics])
         memory = [m["step_memory_bytes"] for m in metrics]
