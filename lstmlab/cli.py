@@ -256,9 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     from lstmlab.studies import STUDIES
 
     study = commands.add_parser("study", help=f"answer a question with a grid of runs over seeds: {' or '.join(STUDIES)}",
-                                description="tbptt: truncated BPTT's accuracy, time and memory against the chunk "
-                                            "length; objective: classification against regression. Writes study.json, "
-                                            "figures and report.md to --out; a rerun reuses the finished runs.")
+                                description="; ".join(f"{name}: {s.question}" for name, s in STUDIES.items()) +
+                                            ". Writes study.json, figures and report.md to --out; a rerun reuses the "
+                                            "finished runs.")
     study.add_argument("name", choices=list(STUDIES), metavar="NAME",
                        help="; ".join(f"{name}: {s.question}" for name, s in STUDIES.items()))
     study.add_argument("--seeds", type=_positive_int, default=5, help="seeds 0..N-1 per setting (%(default)s)")

@@ -74,3 +74,57 @@ class Truncation:
     @property
     def updates_per_batch(self) -> int:
         return len(self.spans) if self.per_step else 1
+
+
+# ---- per-loss replay (JAX): used by the trainer and by the gradient-bias study ------------------
+
+def forward_states(model, trainable, non_trainable, x, states, start: int, size: int):
+    """Run steps start .. start+size-1 forward, one at a time, and keep every state (no gradient).
+
+    x (B, T, F); states: the model's state pytree with a leading axis of T + 1, states[i] the state
+    before step i. Returns `states` with entries start+1 .. start+size filled in.
+    """
+    import jax
+
+    def step(state, t):
+        (_, state), _ = model.stateless_call(trainable, non_trainable, jax.lax.dynamic_slice_in_dim(x, t, 1, axis=1),
+                                             initial_state=state, return_state=True)
+        return state, state
+
+    before = jax.tree.map(lambda leaf: leaf[start], states)
+    _, after = jax.lax.scan(step, before, start + jax.numpy.arange(size))  # leaves (size, B, width)
+    after = jax.lax.stop_gradient(after)
+    return jax.tree.map(lambda all_, new: jax.lax.dynamic_update_slice_in_dim(all_, new, start + 1, 0), states, after)
+
+
+def empty_states(model, batch_size: int, seq_len: int):
+    """The state pytree with a leading axis of seq_len + 1: the initial state first, zeros after."""
+    import jax
+
+    return jax.tree.map(lambda leaf: jax.numpy.zeros((seq_len + 1, *leaf.shape), leaf.dtype).at[0].set(leaf),
+                        model.initial_state(batch_size))
+
+
+def replay_predictions(model, trainable, non_trainable, x, states, start, size: int, depth: int):
+    """The predictions at steps start .. start+size-1, each replayed from the kept state `depth` steps
+    before it (the state before step max(0, s - depth + 1), gradient stopped), so that the gradient
+    of the prediction at step s reaches inputs s - depth + 1 .. s and no others.
+
+    x (B, T, F); states as in `forward_states`. Returns ((B, size) predictions, non_trainable).
+    Costs size x depth steps: every replay is run as its own sequence, side by side.
+    """
+    import jax
+
+    jnp, (b, t, f) = jax.numpy, x.shape
+    x = jnp.asarray(x)
+    steps = start + jnp.arange(size)  # (size,) the losses' steps
+    first = jnp.maximum(steps - depth + 1, 0)  # (size,) each replay's first step
+    replayed = jnp.minimum(first[:, None] + jnp.arange(depth)[None, :], t - 1)  # (size, depth)
+    xs = jnp.moveaxis(x[:, replayed], 1, 0).reshape(size * b, depth, f)  # (size*B, depth, F)
+    initial = jax.tree.map(lambda leaf: jax.lax.stop_gradient(leaf[first]).reshape(size * b, *leaf.shape[2:]),
+                           states)  # (size*B, width) per state array
+    (p, _), non_trainable = model.stateless_call(trainable, non_trainable, xs, initial_state=initial,
+                                                 return_state=True)
+    p = p.reshape(size, b, depth) if p.ndim == 2 else jnp.broadcast_to(p.reshape(size, b, 1), (size, b, depth))
+    p = jnp.take_along_axis(p, (steps - first)[:, None, None], axis=2)[..., 0]  # (size, B): the one at step s
+    return p.T, non_trainable

@@ -26,7 +26,7 @@ from lstmlab.core.batches import epoch_permutation, stack_batches
 from lstmlab.core.budget import GATES
 from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.core.faults import fault_point
-from lstmlab.core.tbptt import Truncation
+from lstmlab.core.tbptt import Truncation, empty_states, forward_states, replay_predictions
 from lstmlab.errors import NonFiniteLossError, UserError, WrongBackendError
 from lstmlab.tasks import Metrics, Task
 
@@ -119,46 +119,17 @@ class Trainer:
             trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
             return (trainable, non_trainable, opt_vars, rnn_state), (loss, norms)
 
-        def window_predictions(trainable, non_trainable, x, states, start, size):
-            """Per-loss TBPTT: the predictions at steps start .. start+size-1, each replayed from the
-            kept state `plan.depth` steps before it, so that its gradient reaches back exactly that far.
-
-            x (B, T, F); states: the model's state pytree with a leading axis of T + 1, states[i] the
-            state before step i. Returns ((B, size) predictions, non_trainable).
-            """
-            jnp, (b, t, f), depth = jax.numpy, x.shape, plan.depth
-            steps = start + jnp.arange(size)  # (size,) the losses' steps
-            first = jnp.maximum(steps - depth + 1, 0)  # (size,) each replay's first step
-            replayed = jnp.minimum(first[:, None] + jnp.arange(depth)[None, :], t - 1)  # (size, depth)
-            xs = jnp.moveaxis(x[:, replayed], 1, 0).reshape(size * b, depth, f)  # (size*B, depth, F)
-            initial = jax.tree.map(lambda leaf: jax.lax.stop_gradient(leaf[first]).reshape(size * b, *leaf.shape[2:]),
-                                   states)  # (size*B, width) per state array
-            (p, _), non_trainable = model.stateless_call(trainable, non_trainable, xs, initial_state=initial,
-                                                         return_state=True)  # p (size*B, depth)
-            p = p.reshape(size, b, depth)
-            p = jnp.take_along_axis(p, (steps - first)[:, None, None], axis=2)[..., 0]  # (size, B): step s
-            return p.T, non_trainable
-
         def window_loss(trainable, non_trainable, x, y, w, states, start, size):
-            p, non_trainable = window_predictions(trainable, non_trainable, x, states, start, size)
+            """Per-loss TBPTT: the mean loss of steps start .. start+size-1, each through its last k2 steps."""
+            p, non_trainable = replay_predictions(model, trainable, non_trainable, x, states, start, size, plan.depth)
             return task.loss(jax.lax.dynamic_slice_in_dim(y, start, size, axis=1), p, w), non_trainable
 
         window_grad = jax.value_and_grad(window_loss, has_aux=True)
-        self._window_predictions = window_predictions  # for the tests: the gradient path of each loss
 
         def window_update(carry, x, y, w, start, size):
             """Per-loss TBPTT, one window: run it forward keeping its states, then one update from its losses."""
             trainable, non_trainable, opt_vars, states = carry
-
-            def forward(state, t):  # one step with the current parameters; its state is kept
-                (_, state), _ = model.stateless_call(trainable, non_trainable, jax.lax.dynamic_slice_in_dim(
-                    x, t, 1, axis=1), initial_state=state, return_state=True)
-                return state, state
-
-            before = jax.tree.map(lambda leaf: leaf[start], states)
-            _, after = jax.lax.scan(forward, before, start + jax.numpy.arange(size))  # leaves (size, B, width)
-            states = jax.tree.map(lambda all_, new: jax.lax.dynamic_update_slice_in_dim(all_, new, start + 1, 0),
-                                  states, after)
+            states = forward_states(model, trainable, non_trainable, x, states, start, size)  # current parameters
             (loss, non_trainable), grads = window_grad(trainable, non_trainable, x, y, w, states, start, size)
             if config.devices > 1:  # as in `update`
                 share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
@@ -170,10 +141,7 @@ class Trainer:
         def per_loss_step(trainable, non_trainable, opt_vars, x, y, w):
             """Per-step targets under per-loss TBPTT: one update per window of `plan.every` steps."""
             t, k = plan.seq_len, plan.every
-            initial = model.initial_state(x.shape[0])
-            states = jax.tree.map(lambda leaf: jax.numpy.zeros((t + 1, *leaf.shape), leaf.dtype).at[0].set(leaf),
-                                  initial)  # leaves (T + 1, B, width)
-            carry = (trainable, non_trainable, opt_vars, states)
+            carry = (trainable, non_trainable, opt_vars, empty_states(model, x.shape[0], t))  # leaves (T + 1, B, u)
             n = t // k
             carry, (losses, norms) = jax.lax.scan(lambda c, i: window_update(c, x, y, w, i * k, k), carry,
                                                   jax.numpy.arange(n))

@@ -3,5 +3,6 @@
 from lstmlab.studies.adding import STUDY as ADDING
 from lstmlab.studies.objective import STUDY as OBJECTIVE
 from lstmlab.studies.tbptt import STUDY as TBPTT
+from lstmlab.studies.tbptt_bias import STUDY as TBPTT_BIAS
 
-STUDIES = {study.name: study for study in (TBPTT, OBJECTIVE, ADDING)}
+STUDIES = {study.name: study for study in (TBPTT, TBPTT_BIAS, OBJECTIVE, ADDING)}

@@ -45,6 +45,8 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
     curve = []
 
     def observe(trainer, data, epoch, step):
+        if epoch == 0:  # before training: the history's epoch 0 has it
+            return
         samples = (epoch - 1) * config.task.n_train + min(step * batch, config.task.n_train)
         curve.append((samples, trainer.evaluate(*data["val"]).accuracy))
 

@@ -36,7 +36,11 @@ STUDY_FILE = "study.json"
 
 
 def train_one(config: RunConfig, cache_dir: Path, observe=None):
-    """Train the first model of `config` on its cached data: (trainer, data, FitResult)."""
+    """Train the first model of `config` on its cached data: (trainer, data, FitResult).
+
+    `observe(trainer, data, epoch, step)` is called once before training (epoch 0, step 0) and after
+    every compiled call of training.
+    """
     from lstmlab.core.data import load_or_create
     from lstmlab.core.model import build_model
     from lstmlab.core.train import Trainer, fit
@@ -45,6 +49,8 @@ def train_one(config: RunConfig, cache_dir: Path, observe=None):
     task = tasks.of(config.task)
     model = build_model(config.models[0], seed=config.train.seed, task=task)
     trainer = Trainer(model, config.train, task)
+    if observe:
+        observe(trainer, data, 0, 0)
     fitted = fit(trainer, data["train"], data["val"], verbose=False,
                  observe=(lambda epoch, step: observe(trainer, data, epoch, step)) if observe else None)
     return trainer, data, fitted
