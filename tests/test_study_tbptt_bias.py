@@ -24,6 +24,7 @@ def test_full_depth_agrees_exactly_and_shallow_depths_do_not(target):
         assert -1 <= agreement[depth][0] < 0.9999 and agreement[depth][1] > 0
 
 
+@pytest.mark.slow  # about 30 s
 def test_quick_study_end_to_end(cli, tmp_path):
     result = cli("study", "tbptt-bias", "--quick", "--seeds", "2", "--out", "s", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
