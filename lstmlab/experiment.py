@@ -83,9 +83,9 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     a directory, each model trained also logs TensorBoard scalars into `tensorboard`/MODEL_NAME
     (`lstmlab.core.tensorboard`; needs the tensorboard extra).
 
-    Models train side by side in `workers` worker processes (default: one per model, up to the
-    cores available; `lstmlab.executors.local`), with the same numbers as one after another; 1, or
-    any `callbacks` (objects of this process), trains them here, one after another.
+    Models train side by side in `workers` worker processes (`lstmlab.executors.local`), with the
+    same numbers as one after another; the default is `default_workers`. 1, or any `callbacks`
+    (objects of this process), trains them here, one after another.
     """
     from lstmlab.core.train import require_jax
 

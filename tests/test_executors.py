@@ -70,3 +70,4 @@ def test_cores_are_shared_out_without_overlap_while_there_are_enough():
     assert core_shares(2, [0, 1, 2, 3]) == [[0, 1], [2, 3]]
     assert core_shares(3, [0, 1]) == [[0], [1], [0]]
     assert core_shares(1, [4, 5]) == [[4, 5]]
+    assert core_shares(2, [0, 1, 2]) == [[0], [1, 2]]  # every core used

@@ -28,6 +28,7 @@ def test_quick_study_end_to_end_and_a_rerun_reuses_it(cli, tmp_path):
         curve = run["metrics"]["curve"]
         assert curve["samples"][0] == 0 and curve["samples"][-1] == 2 * 960  # 2 epochs
         assert sum(run["metrics"]["by_distance"]["count"]) == 512
+        assert run["metrics"]["noise_sigma"] >= 0
     rows = {r["objective"]: r for r in study["summary"]}
     assert rows["classification"]["curve_mean"][-1] > rows["classification"]["curve_mean"][0]
     for name in ("learning_curves.png", "accuracy_by_distance.png", "test_accuracy.png"):

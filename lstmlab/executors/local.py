@@ -26,11 +26,12 @@ def available_cores() -> list[int]:
 
 
 def core_shares(workers: int, cores: list[int]) -> list[list[int]]:
-    """Split `cores` over `workers`: contiguous equal shares, or one core each, round-robin, if fewer cores."""
+    """Split `cores` over `workers`: contiguous shares as equal as they go, or one core each, round-robin,
+    if there are fewer cores than workers."""
     if workers >= len(cores):
         return [[cores[i % len(cores)]] for i in range(workers)]
-    size = len(cores) // workers
-    return [cores[i * size:(i + 1) * size] for i in range(workers)]
+    n = len(cores)
+    return [cores[i * n // workers:(i + 1) * n // workers] for i in range(workers)]
 
 
 class LocalExecutor:

@@ -14,6 +14,7 @@ import numpy as np
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
 from lstmlab.tasks.integration import Integration
 
@@ -56,10 +57,12 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
     predictions = trainer.predict(x_test)  # once: scored overall and per distance bin
     test = task.score(predictions, y_test)
     correct = task.correct(predictions, task.truth(y_test))
-    bins = distance_bins(x_test.astype(np.float64).sum(axis=1), config.task.threshold)
+    sums = x_test.astype(np.float64).sum(axis=1)
+    bins = distance_bins(sums, config.task.threshold)
     return {
         "test_accuracy": test.accuracy,
         "test_loss": test.loss,
+        "noise_sigma": integration_noise(np.abs(sums - config.task.threshold), correct),
         "curve": {"samples": [c[0] for c in curve], "val_accuracy": [c[1] for c in curve]},
         "by_distance": {"count": [int(np.sum(bins == b)) for b in range(len(DISTANCE_EDGES) - 1)],
                         "accuracy": [float(correct[bins == b].mean()) if np.any(bins == b) else None
@@ -79,10 +82,12 @@ def summarise(runs: list[dict]) -> list[dict]:
         by_distance = np.array([m["by_distance"]["accuracy"] for m in metrics], dtype=np.float64)  # (seeds, bins); NaN: empty
         test_accuracy, test_accuracy_std = mean_std([m["test_accuracy"] for m in metrics])
         test_loss, test_loss_std = mean_std([m["test_loss"] for m in metrics])
+        noise, noise_std = mean_std([m["noise_sigma"] for m in metrics])
         rows.append({
             "objective": objective, "seeds": len(members),
             "test_accuracy": test_accuracy, "test_accuracy_std": test_accuracy_std,
             "test_loss": test_loss, "test_loss_std": test_loss_std,
+            "noise_sigma": noise, "noise_sigma_std": noise_std,
             "curve_samples": metrics[0]["curve"]["samples"],
             "curve_mean": curves.mean(axis=0).tolist(), "curve_std": curves.std(axis=0, ddof=min(1, len(curves) - 1)).tolist(),
             "by_distance_mean": np.nanmean(by_distance, axis=0).tolist(),
@@ -171,15 +176,18 @@ def render(study: dict, figures: list[str]) -> str:
         f"epochs, batch {train['batch_size']}, Adam at {train['learning_rate']:g}. Classification: sigmoid read-out, "
         "binary cross-entropy on the 0/1 label, answer yes when p > 0.5. Regression: linear read-out, squared error "
         f"on the sum, answer yes when the predicted sum is > {task['threshold']:g}. Mean ± sample standard deviation "
-        f"over {seeds} seeds.",
+        f"over {seeds} seeds. σ̂ is the effective integration noise: the σ of a probit fit of the test answers' "
+        "correctness against the distance d of the sum from the threshold, P(right) = Φ(d / σ) "
+        "(`lstmlab/studies/noise.py`); the smaller, the more precisely the model integrates.",
         "",
-        "| objective | test accuracy | test loss (as trained) |",
-        "|---|---:|---:|",
+        "| objective | test accuracy | test loss (as trained) | σ̂ |",
+        "|---|---:|---:|---:|",
     ]
     for row in rows:
         name = Integration.objectives[row["objective"]].loss_name
         lines.append(f"| {row['objective']} | {pm(row['test_accuracy'], row['test_accuracy_std'])} | "
-                     f"{pm(row['test_loss'], row['test_loss_std'])} ({name}) |")
+                     f"{pm(row['test_loss'], row['test_loss_std'])} ({name}) | "
+                     f"{pm(row['noise_sigma'], row['noise_sigma_std'], 3)} |")
     lines += ["", "Test accuracy by |sum - threshold| (test sequences in the bin, summed over seeds, in brackets):", "",
               "| objective | " + " | ".join(f"{b} ({n:,})" for b, n in zip(_bin_labels(), rows[0]["by_distance_count"])) + " |",
               "|---|" + "---:|" * len(_bin_labels())]
