@@ -120,6 +120,7 @@ def test_bad_flags_are_one_line(cli, shared):
     assert not (shared / "p").exists()
 
 
+@pytest.mark.slow  # a process-level fault test, like tests/test_crash_recovery.py
 def test_a_worker_killed_mid_run_is_replaced_and_its_run_continues_to_the_same_numbers(cli, shared):
     (shared / "long.toml").write_text(SPEC.replace("n_train = 256", "n_train = 6400").replace(
         "epochs = 1", "epochs = 2\ncheckpoint_every = 20").replace('seq_len = [5, 8]', 'seq_len = [8]')
@@ -160,6 +161,7 @@ def test_without_ray_the_flag_says_how_to_install_it(cli, tmp_path):
     assert result.returncode == 2 and 'pip install "lstmlab[ray]"' in result.stderr
 
 
+@pytest.mark.slow  # a process-level fault test, like tests/test_crash_recovery.py
 def test_ctrl_c_stops_every_worker_and_a_rerun_continues(cli, shared):
     (shared / "interrupt.toml").write_text(SPEC.replace("n_train = 256", "n_train = 3200").replace(
         "epochs = 1", "epochs = 2\ncheckpoint_every = 20"))

@@ -1,16 +1,17 @@
 """Training and evaluation of one model on JAX: Adam on the task's loss, knowing nothing of the CLI.
 
 The engine is pure functions over explicit state, as in flax's examples: `train_step(state, batch)`
-runs one batch (one update, or one per truncated-BPTT chunk with a loss) and `steps_per_call` of
-them run inside one compiled `lax.scan`, so Python and dispatch cost is paid once per call, not once
-per step. "Chunk" in this file always means a TBPTT chunk of a sequence (`tbptt.py`). The trainer
+runs one batch (one update, or with truncated BPTT one per window or chunk of steps with a loss) and
+`steps_per_call` of them run inside one compiled `lax.scan`, so Python and dispatch cost is paid once
+per call, not once per step. "Window" and "chunk" in this file always mean a TBPTT update's share of a
+sequence (`tbptt.py`: windows of the per-loss scheme, chunks of the chunked one). The trainer
 knows the task only through its loss, its per-step flag and its scoring, and the model's state only
 through `model.initial_state`.
 
 Each step returns its loss and, computed inside the same compiled update, the L2 norm of the
 gradient of each layer's weights (`Trainer.layer_names`: 'lstm_1', ..., 'readout'). A step with
 several TBPTT updates (per-step targets) reports the mean of its updates' norms, weighted by their
-chunks' lengths as the step's loss is.
+windows' lengths as the step's loss is.
 """
 
 import math
