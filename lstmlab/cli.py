@@ -379,24 +379,28 @@ def cmd_evaluate(args) -> None:
 
 def cmd_study(args) -> None:
     out = args.out or Path(f"runs/study-{args.name}")
-    from lstmlab.core import workdir
-
-    workdir.check(out, "study", "--out")
-    workdir.check(args.cache_dir, "cache", "--cache-dir")
+    _check_outputs(args, out, "study")
     from lstmlab.studies import STUDIES
     from lstmlab.studies.runner import run_study
 
-    if args.ray is not None:
-        from lstmlab.executors.ray_cluster import require_ray
-
-        require_ray()
     study = run_study(STUDIES[args.name], out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
                       verbose=not args.quiet, workers=args.workers, ray=args.ray)
     print(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}")
 
 
-def cmd_sweep(args) -> None:
+def _check_outputs(args, out: Path, kind: str) -> None:
+    """Before any work: --out and --cache-dir may be written, and --ray has Ray to use."""
     from lstmlab.core import workdir
+
+    workdir.check(out, kind, "--out")
+    workdir.check(args.cache_dir, "cache", "--cache-dir")
+    if args.ray is not None:
+        from lstmlab.executors.ray_cluster import require_ray
+
+        require_ray()
+
+
+def cmd_sweep(args) -> None:
     from lstmlab.sweeps.spec import load_spec
     from lstmlab.sweeps.sweep import parse_plot, run_sweep
 
@@ -409,12 +413,7 @@ def cmd_sweep(args) -> None:
             print(f"{point.name}  " + ", ".join(f"{k} {v}" for k, v in point.group.items()) + f", seed {point.seed}")
         print(f"{len(points)} runs would be written under {out / 'runs'}", file=sys.stderr)
         return
-    workdir.check(out, "sweep", "--out")
-    workdir.check(args.cache_dir, "cache", "--cache-dir")
-    if args.ray is not None:
-        from lstmlab.executors.ray_cluster import require_ray
-
-        require_ray()
+    _check_outputs(args, out, "sweep")
     result = run_sweep(spec, out, args.cache_dir, workers=args.workers, ray=args.ray, force=args.force,
                        ci_width=args.ci_width, max_seeds=args.max_seeds, metric=args.metric, plot=plot,
                        verbose=not args.quiet)

@@ -237,7 +237,7 @@ def _reference_per_loss_update(task, x, y, w, k1, k2, layers):
     return [np.asarray(p) for p in params]
 
 
-@pytest.mark.parametrize("k1,k2,layers", [(4, 3, 1), (3, 5, 2), (1, 2, 1), (5, 12, 1)])
+@pytest.mark.parametrize("k1,k2,layers", [(4, 3, 1), (3, 5, 2), (1, 2, 1)])
 def test_per_loss_updates_follow_tbptt_k1_k2_window_by_window(k1, k2, layers):
     task = tasks.of(TaskConfig(seq_len=T, target="per-step"))
     x, y, w = _batch(task)

@@ -107,18 +107,22 @@ class Trainer:
         grad_fn = jax.value_and_grad(chunk_loss, has_aux=True)
         optimizer = self.optimizer
 
+        def apply(trainable, opt_vars, loss, grads, w):
+            """One Adam step from the batch's loss and gradients (this device's share of them)."""
+            if config.devices > 1:  # this device's share of the batch: weigh it into the whole batch's mean
+                share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
+                loss, grads = jax.lax.psum((loss * share, jax.tree.map(lambda g: g * share, grads)), BATCH_AXIS)
+            norms = _layer_norms(grads, layer_of, len(self.layer_names))
+            trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
+            return trainable, opt_vars, (loss, norms)
+
         def update(carry, chunk):
             """One TBPTT update: carry (trainable, non_trainable, opt_vars, rnn_state), chunk (x, y, w)."""
             trainable, non_trainable, opt_vars, rnn_state = carry
             rnn_state = jax.lax.stop_gradient(rnn_state)  # for any outer differentiation (the tests) too
             (loss, (non_trainable, rnn_state)), grads = grad_fn(trainable, non_trainable, *chunk, rnn_state)
-            if config.devices > 1:  # this device's share of the batch: weigh it into the whole batch's mean
-                w = chunk[2]
-                share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
-                loss, grads = jax.lax.psum((loss * share, jax.tree.map(lambda g: g * share, grads)), BATCH_AXIS)
-            norms = _layer_norms(grads, layer_of, len(self.layer_names))
-            trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
-            return (trainable, non_trainable, opt_vars, rnn_state), (loss, norms)
+            trainable, opt_vars, outputs = apply(trainable, opt_vars, loss, grads, chunk[2])
+            return (trainable, non_trainable, opt_vars, rnn_state), outputs
 
         def window_loss(trainable, non_trainable, x, y, w, states, start, size):
             """Per-loss TBPTT: the mean loss of steps start .. start+size-1, each through its last k2 steps."""
@@ -132,12 +136,8 @@ class Trainer:
             trainable, non_trainable, opt_vars, states = carry
             states = forward_states(model, trainable, non_trainable, x, states, start, size)  # current parameters
             (loss, non_trainable), grads = window_grad(trainable, non_trainable, x, y, w, states, start, size)
-            if config.devices > 1:  # as in `update`
-                share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
-                loss, grads = jax.lax.psum((loss * share, jax.tree.map(lambda g: g * share, grads)), BATCH_AXIS)
-            norms = _layer_norms(grads, layer_of, len(self.layer_names))
-            trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
-            return (trainable, non_trainable, opt_vars, states), (loss, norms)
+            trainable, opt_vars, outputs = apply(trainable, opt_vars, loss, grads, w)
+            return (trainable, non_trainable, opt_vars, states), outputs
 
         def per_loss_step(trainable, non_trainable, opt_vars, x, y, w):
             """Per-step targets under per-loss TBPTT: one update per window of `plan.every` steps."""
