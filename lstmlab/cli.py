@@ -273,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               "or a Ray cluster",
                                 description="Run every grid point of SPEC (TOML or JSON: [base], [grid], seeds) with "
                                             "every seed, each as its own run directory under --out/runs, and write "
-                                            "runs.csv, summary.csv (mean, std, 95%% bootstrap interval per grid "
+                                            "runs.csv, summary.csv (mean, std, 95% bootstrap interval per grid "
                                             "point) and, with --plot, a figure. A rerun reuses the finished runs.")
     sweep.add_argument("spec", type=Path, metavar="SPEC", help="the sweep spec (see examples/sweep-quick.toml)")
     sweep.add_argument("--out", type=Path, default=None, help="sweep directory (runs/sweep-SPEC_NAME)")
