@@ -91,23 +91,21 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
                         "to drop them")
     record = {"study": name, "complete": False, "seeds": seeds, "quick": quick, "runs": [],
               "environment": environment()}  # lstmlab/provenance.py
+    by_key = {run_name(config, config.train.seed): (group, config) for group, config in planned}  # plan order
     runs, jobs, labels = {}, [], {}
-    for group, config in planned:
-        key = run_name(config, config.train.seed)
+    for key, (group, config) in by_key.items():
         labels[key] = ", ".join([f"{k} {v}" for k, v in group.items()] + [f"seed {config.train.seed}"])
         finished_run = finished.get(json.dumps(config.to_dict(), sort_keys=True))
         if finished_run is not None:
             runs[key] = finished_run
         else:
             jobs.append(Job(key, measure, (study.measure, config, cache_dir)))
-    plan_keys = [run_name(config, config.train.seed) for _, config in planned]
     if runs:
         say(f"{len(runs)} finished runs reused from {out / STUDY_FILE}")
     failed = []
     with make_executor(workers, ray, notify=say) as executor:
         if jobs:
             say(f"{len(jobs)} runs to make on {executor.describe}")
-        by_key = {key: (group, config) for key, (group, config) in zip(plan_keys, planned)}
         for outcome in run_jobs(executor, jobs, labels.get, study.headline, say, done_before=len(runs),
                                 total=len(planned)):
             if not outcome.ok:
@@ -116,12 +114,12 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
             group, config = by_key[outcome.key]
             runs[outcome.key] = {"group": group, "seed": config.train.seed, "config": config.to_dict(),
                                  "metrics": outcome.value, "seconds": outcome.seconds}
-            record["runs"] = [runs[k] for k in plan_keys if k in runs]  # in plan order, whatever finished first
+            record["runs"] = [runs[k] for k in by_key if k in runs]  # in plan order, whatever finished first
             write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")  # progress survives a crash
     if failed:
         raise RunsFailedError(f"{len(failed)} of {len(planned)} runs failed, first {labels[failed[0].key]}: "
                               f"{failed[0].error}; the others are kept in {out / STUDY_FILE}: rerun to retry them")
-    record["runs"] = [runs[k] for k in plan_keys]
+    record["runs"] = [runs[k] for k in by_key]
     record["summary"] = study.summarise(record["runs"])
     record["seconds"] = sum(run["seconds"] for run in record["runs"])
     record["complete"] = True
