@@ -140,7 +140,7 @@ def _add_task_flags(parser, seed_help: str):
                             "(integration only; default final)")
     group.add_argument("--objective", choices=OBJECTIVES,
                        help="classification: a probability under cross-entropy; regression: a value under squared "
-                            "error (the task's default: classification for integration, regression for adding)")
+                            "error; label-regression: squared error on the 0/1 label (the task's default: classification for integration, regression for adding)")
     group.add_argument("--seed", type=_non_negative_int, help=f"{seed_help} ({d.seed})")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")

@@ -49,7 +49,7 @@ class TaskConfig:
 
     `target` "final" asks about the whole sequence on its last step; "per-step" at every step.
     `objective` "classification" trains a probability with cross-entropy, "regression" a value with
-    squared error. `threshold` belongs to the integration task (label: sum > threshold).
+    squared error, "label-regression" (integration) a value with squared error on the 0/1 label. `threshold` belongs to the integration task (label: sum > threshold).
     """
 
     name: str = "integration"

@@ -2,46 +2,58 @@ import json
 
 import pytest
 
-from lstmlab.studies.tbptt import GRID, plan
+from lstmlab.studies.tbptt import GRID, arms, plan, summarise
 
 
-def test_the_default_grid_spans_k_from_1_to_the_length_for_both_targets():
-    runs = plan(seeds=5, quick=False)
-    assert len(runs) == 5 * 2 * (5 + 4)
-    for seq_len, (chunks, _, _) in GRID.items():
-        assert chunks[0] == 1 and chunks[-1] == seq_len
+def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_every_group():
+    runs = plan(seeds=3, quick=False)
+    per_seed = sum(len(arms(t, target, depths)) for t, (targets, _, _) in GRID.items() for target, depths in targets.items())
+    assert len(runs) == 3 * per_seed
+    for seq_len, (targets, _, _) in GRID.items():
+        for target in targets:
+            keys = {(g["k2"], g["k1"]) for g, _ in runs if g["seq_len"] == seq_len and g["target"] == target}
+            assert (seq_len, seq_len) in keys  # the full-BPTT arm every difference is paired with
     group, config = runs[0]
-    assert group == {"seq_len": 25, "target": "final", "k": 1}
-    assert (config.task.n_train, config.train.epochs, config.train.tbptt, config.layers) == (64_000, 3, 1, (1,))
-    assert {(c.task.seed, c.train.seed) for _, c in runs} == {(s, s) for s in range(5)}
+    assert group == {"seq_len": 25, "target": "final", "k2": 25, "k1": 25}
+    assert (config.task.n_train, config.train.epochs, config.layers) == (64_000, 3, (1,))
+    assert {(c.task.seed, c.train.seed) for _, c in runs} == {(s, s) for s in range(3)}
+    assert all(c.train.tbptt_scheme == "per-loss" for _, c in runs)
 
 
-@pytest.fixture(scope="module")
-def quick_study(tmp_path_factory):
-    from conftest import lstmlab_cli
+def test_per_step_arms_are_matched_on_updates_with_k1_equal_t_and_on_samples_with_k1_equal_k2():
+    assert arms(25, "per-step", (1, 5)) == [(25, 25), (1, 25), (1, 1), (5, 25), (5, 5)]
+    assert arms(25, "final", (1, 5)) == [(25, 25), (1, 25), (5, 25)]
 
-    root = tmp_path_factory.mktemp("tbptt")
-    result = lstmlab_cli("study", "tbptt", "--quick", "--seeds", "2", "--out", "s", "--quiet", cwd=root)
+
+def _run(k2, seed, accuracy):
+    metrics = {"test_accuracy": accuracy, "noise_sigma": 1 - accuracy, "val_accuracy": [0.5, 0.9, accuracy],
+               "epoch_seconds": 1.0, "step_memory_bytes": 1024 * k2, "updates_per_batch": 1}
+    return {"group": {"seq_len": 10, "target": "final", "k2": k2, "k1": 10}, "seed": seed, "metrics": metrics}
+
+
+def test_differences_from_full_bptt_are_paired_by_seed():
+    # Seeds differ by 0.05 in both arms; k2 = 2 is always 0.01 below: only pairing resolves that.
+    runs = [_run(k2, seed, 0.9 + 0.05 * (seed % 2) - (0.01 if k2 == 2 else 0)) for k2 in (10, 2) for seed in range(6)]
+    rows = {row["k2"]: row for row in summarise(runs)}
+    shallow = rows[2]["test_accuracy_vs_full"]
+    assert shallow["mean"] == pytest.approx(-0.01) and shallow["resolved"] and shallow["ci_high"] < 0
+    assert rows[10]["test_accuracy_vs_full"]["mean"] == 0 and not rows[10]["test_accuracy_vs_full"]["resolved"]
+    assert rows[2]["last_epoch_gain"]["mean"] == pytest.approx(rows[2]["test_accuracy"]["mean"] - 0.9)  # val curve ends 0.9, accuracy
+
+
+@pytest.mark.slow  # about 40 s
+def test_quick_study_end_to_end(cli, tmp_path):
+    result = cli("study", "tbptt", "--quick", "--seeds", "2", "--out", "s", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    return root / "s", result
-
-
-def test_quick_study_writes_runs_figures_and_report(quick_study):
-    out, result = quick_study
+    out = tmp_path / "s"
     study = json.loads((out / "study.json").read_text())
-    assert study["complete"] and len(study["runs"]) == 2 * 2 * (3 + 2)
+    assert study["complete"] and len(study["runs"]) == 2 * (3 + 5)
+    rows = {(r["target"], r["k2"], r["k1"]): r for r in study["summary"]}
+    assert rows[("per-step", 4, 4)]["updates_per_batch"] == 3 and rows[("per-step", 4, 12)]["updates_per_batch"] == 1
+    assert rows[("final", 1, 12)]["step_memory_bytes"] < rows[("final", 12, 12)]["step_memory_bytes"]
     for run in study["runs"]:
-        assert run["config"]["train"]["tbptt"] == run["group"]["k"] and run["seed"] in (0, 1)
-        assert 0.5 < run["metrics"]["test_accuracy"] <= 1 and run["metrics"]["epoch_seconds"] > 0
-    for name in ("accuracy.png", "cost.png"):
+        assert 0.5 < run["metrics"]["test_accuracy"] <= 1 and len(run["metrics"]["val_accuracy"]) == 3
+    for name in ("accuracy.png", "noise.png", "cost.png"):
         assert (out / name).stat().st_size > 10_000
     report = (out / "report.md").read_text()
-    assert "±" in report and "## seq_len 24" in report and "report.md" in result.stdout
-
-
-def test_quick_study_measures_what_truncation_changes(quick_study):
-    rows = {(r["seq_len"], r["target"], r["k"]): r for r in json.loads((quick_study[0] / "study.json").read_text())["summary"]}
-    assert rows[(24, "per-step", 1)]["updates_per_batch"] == 24 and rows[(24, "final", 1)]["updates_per_batch"] == 1
-    assert rows[(24, "per-step", 1)]["step_memory_bytes"] < rows[(24, "per-step", 24)]["step_memory_bytes"] / 5
-    assert rows[(24, "final", 1)]["step_memory_bytes"] < rows[(24, "final", 24)]["step_memory_bytes"]
-    assert rows[(8, "final", 4)]["backprop_steps"] == 4
+    assert "## T = 12" in report and "k2 = 4, k1 = T" in report and "full BPTT" in report

@@ -69,7 +69,7 @@ def test_samples_look_standard_normal():
 
 def test_target_variants_share_the_sequences():
     variants = [TaskConfig(seq_len=9, n_train=300, n_val=50, n_test=40, seed=5, target=t, objective=o)
-                for t in ("final", "per-step") for o in ("classification", "regression")]
+                for t in ("final", "per-step") for o in ("classification", "regression", "label-regression")]
     data = [generate(v) for v in variants]
     for d in data[1:]:
         np.testing.assert_array_equal(d["train"][0], data[0]["train"][0])
@@ -87,3 +87,14 @@ def test_per_step_and_regression_targets():
     np.testing.assert_allclose(running, [[0.5, 1.1, -0.9], [2.0, 1.5, 1.75]], rtol=1e-6)
     regression = tasks.of(TaskConfig(seq_len=3, target="per-step", objective="regression"))
     assert regression.truth(running).tolist() == [0, 1]
+
+
+def test_label_regression_fits_the_labels_with_a_linear_read_out_and_answers_above_one_half():
+    x = np.array([[0.5, 0.6, -2.0], [2.0, -0.5, 0.25]], dtype=np.float32)
+    task = tasks.of(TaskConfig(seq_len=3, target="per-step", objective="label-regression"))
+    assert task.objective.activation is None and task.objective.loss_name == "mean squared error"
+    assert task.targets_of(x).tolist() == [[0, 1, 0], [1, 1, 1]]  # the classification labels
+    # A fitted value of 0.6 means yes (above 1/2), whatever the threshold of the sum is.
+    assert task.decisions(np.array([[0.0, 0.0, 0.6], [1.0, 1.0, 0.4]])).tolist() == [True, False]
+    assert [b["name"] for b in task.baselines(task.targets_of(x), task.targets_of(x))] == [
+        "majority class", "predict the mean"]

@@ -1,10 +1,23 @@
-"""The objective study: classification (binary cross-entropy on the label) against regression (mean
-squared error on the sum, prediction thresholded), on the same data with the same budget.
+"""The objective study, decomposed: what the loss, the target's information and dense supervision buy.
+
+Three objectives on the same sequences (`tasks/integration.py`):
+
+    classification     binary cross-entropy on the 0/1 label, sigmoid read-out, yes when p > 0.5
+    label-regression   squared error on the 0/1 label, linear read-out, yes when the value > 0.5
+    regression         squared error on the sum, linear read-out, yes when the value > threshold
+
+each with a final-step target and per-step targets (the label or running sum at every step), each at
+three learning rates. Per (objective, target) the learning rate with the best mean validation
+accuracy is reported (chosen on validation, so the test numbers carry no selection bias), and the
+arms are compared pairwise by seed: the seeds share data and initial weights.
+
+    label-regression - classification   the loss, with the same target information
+    regression - label-regression       the target's information (the sum, not its sign), same loss
+    per-step - final                    dense supervision, per objective
 
 Per run: the learning curve (validation accuracy every `steps_per_call` steps), the test accuracy,
-and the test accuracy by distance of the sum from the threshold, |sum - threshold| (where the
-errors are). One 1-layer model of 25 units per objective and seed, on the reference experiment's
-data and budget.
+σ̂ (`noise.py`), and the test accuracy by distance of the sum from the threshold (where the errors
+are). One 1-layer LSTM of 25 units on the reference experiment's data and budget.
 """
 
 from pathlib import Path
@@ -13,26 +26,45 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.studies.base import Study, groups
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
-from lstmlab.tasks.integration import Integration
+from lstmlab.sweeps.stats import describe, paired, verdict
 
+OBJECTIVES = ("classification", "label-regression", "regression")
+TARGETS = ("final", "per-step")
+LEARNING_RATES = (3e-4, 1e-3, 3e-3)
+QUICK_LEARNING_RATES = (1e-3, 3e-3)
 # Edges of the |sum - threshold| bins; the sum of 25 N(0, 1) numbers has standard deviation 5.
 DISTANCE_EDGES = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, np.inf)
+METRICS = ("test_accuracy", "noise_sigma")
+# (name, arm a, arm b): the paired difference b - a, each arm an (objective, target) at its best rate.
+COMPARISONS = (
+    [(f"loss: squared error - cross-entropy on the label, {t}", ("classification", t), ("label-regression", t))
+     for t in TARGETS]
+    + [(f"information: the sum - the label under squared error, {t}", ("label-regression", t), ("regression", t))
+       for t in TARGETS]
+    + [(f"dense supervision: per-step - final, {o}", (o, "final"), (o, "per-step")) for o in OBJECTIVES]
+    + [("all three: regression per-step - classification final", ("classification", "final"),
+        ("regression", "per-step"))]
+)
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
     runs = []
-    for objective in Integration.objectives:
-        for seed in range(seeds):
-            if quick:
-                task = TaskConfig(n_train=960, n_val=256, n_test=512, seed=seed, objective=objective)
-                train = TrainConfig(epochs=2, seed=seed, steps_per_call=10)
-            else:
-                task = TaskConfig(seed=seed, objective=objective)  # the reference data and budget
-                train = TrainConfig(seed=seed)
-            runs.append(({"objective": objective}, RunConfig(task=task, layers=(1,), train=train)))
+    for objective in OBJECTIVES:
+        for target in TARGETS:
+            for rate in QUICK_LEARNING_RATES if quick else LEARNING_RATES:
+                for seed in range(seeds):
+                    if quick:
+                        task = TaskConfig(n_train=960, n_val=256, n_test=512, seed=seed, objective=objective,
+                                          target=target)
+                        train = TrainConfig(epochs=2, seed=seed, learning_rate=rate, steps_per_call=10)
+                    else:  # the reference data and budget
+                        task = TaskConfig(seed=seed, objective=objective, target=target)
+                        train = TrainConfig(seed=seed, learning_rate=rate)
+                    group = {"objective": objective, "target": target, "learning_rate": rate}
+                    runs.append((group, RunConfig(task=task, layers=(1,), train=train)))
     return runs
 
 
@@ -71,30 +103,43 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
 
 
 def headline(metrics: dict) -> str:
-    return f"test accuracy {metrics['test_accuracy']:.4f}"
+    return f"test accuracy {metrics['test_accuracy']:.4f}, σ̂ {metrics['noise_sigma']:.3f}"
 
 
-def summarise(runs: list[dict]) -> list[dict]:
-    rows = []
-    for (objective,), members in groups(runs, ("objective",)).items():
+def summarise(runs: list[dict]) -> dict:
+    """{"arms": a row per (objective, target, rate), "best": the rate chosen per (objective, target),
+    "comparisons": the paired differences of COMPARISONS between best arms}."""
+    arms, by_arm = [], {}
+    for (objective, target, rate), members in groups(runs, ("objective", "target", "learning_rate")).items():
         metrics = [r["metrics"] for r in members]
+        by_arm[objective, target, rate] = {r["seed"]: r["metrics"] for r in members}
         curves = np.array([m["curve"]["val_accuracy"] for m in metrics], dtype=np.float64)  # (seeds, points)
-        by_distance = np.array([m["by_distance"]["accuracy"] for m in metrics], dtype=np.float64)  # (seeds, bins); NaN: empty
-        test_accuracy, test_accuracy_std = mean_std([m["test_accuracy"] for m in metrics])
-        test_loss, test_loss_std = mean_std([m["test_loss"] for m in metrics])
-        noise, noise_std = mean_std([m["noise_sigma"] for m in metrics])
-        rows.append({
-            "objective": objective, "seeds": len(members),
-            "test_accuracy": test_accuracy, "test_accuracy_std": test_accuracy_std,
-            "test_loss": test_loss, "test_loss_std": test_loss_std,
-            "noise_sigma": noise, "noise_sigma_std": noise_std,
-            "curve_samples": metrics[0]["curve"]["samples"],
-            "curve_mean": curves.mean(axis=0).tolist(), "curve_std": curves.std(axis=0, ddof=min(1, len(curves) - 1)).tolist(),
+        by_distance = np.array([m["by_distance"]["accuracy"] for m in metrics], dtype=np.float64)  # (seeds, bins)
+        arms.append({
+            "objective": objective, "target": target, "learning_rate": rate,
+            **{name: describe([m[name] for m in metrics]) for name in METRICS},
+            "val_accuracy": describe(curves[:, -1]),
+            "curve_samples": metrics[0]["curve"]["samples"], "curve_mean": curves.mean(axis=0).tolist(),
             "by_distance_mean": np.nanmean(by_distance, axis=0).tolist(),
-            "by_distance_std": np.nanstd(by_distance, axis=0, ddof=min(1, len(by_distance) - 1)).tolist(),
             "by_distance_count": np.sum([m["by_distance"]["count"] for m in metrics], axis=0).tolist(),
         })
-    return rows
+    best = {}
+    for row in arms:  # the rate with the best mean validation accuracy; the first on a tie
+        key = f"{row['objective']} {row['target']}"
+        if key not in best or row["val_accuracy"]["mean"] > best[key]["val_accuracy"]["mean"]:
+            best[key] = row
+    comparisons = []
+    for name, a, b in COMPARISONS:
+        arm_a, arm_b = best.get(" ".join(a)), best.get(" ".join(b))
+        if arm_a is None or arm_b is None:
+            continue
+        seeds_a = by_arm[(*a, arm_a["learning_rate"])]
+        seeds_b = by_arm[(*b, arm_b["learning_rate"])]
+        comparisons.append({"name": name, "a": " ".join(a), "b": " ".join(b), **{
+            metric: paired({s: m[metric] for s, m in seeds_a.items()}, {s: m[metric] for s, m in seeds_b.items()})
+            for metric in METRICS}})
+    return {"arms": arms, "best": {key: row["learning_rate"] for key, row in best.items()},
+            "comparisons": comparisons}
 
 
 def _bin_labels() -> list[str]:
@@ -102,105 +147,140 @@ def _bin_labels() -> list[str]:
     return [f"{a}–{b}" for a, b in zip(edges, edges[1:])] + [f">{edges[-1]}"]
 
 
+def _best_arms(summary: dict) -> list[dict]:
+    return [row for row in summary["arms"]
+            if summary["best"][f"{row['objective']} {row['target']}"] == row["learning_rate"]]
+
+
+def _label(row: dict) -> str:
+    return f"{row['objective']}, {row['target']}"
+
+
 def draw(study: dict, out: Path) -> list[str]:
     from lstmlab.plots import plt
 
-    rows = study["summary"]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for row in rows:
-        samples = np.array(row["curve_samples"]) / 1000
-        mean, std = np.array(row["curve_mean"]), np.array(row["curve_std"])
-        ax.plot(samples, mean, marker=".", label=f"{row['objective']} (test {row['test_accuracy']:.4f})")
-        ax.fill_between(samples, mean - std, mean + std, alpha=0.25)
-    ax.set_xlabel("training samples seen (thousands)")
-    ax.set_ylabel("validation accuracy")
-    ax.set_title("Learning curves: mean ± std over seeds")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    summary = study["summary"]
+    best = _best_arms(summary)
+    styles = {target: style for target, style in zip(TARGETS, ("-", "--"))}
+    colours = {objective: f"C{i}" for i, objective in enumerate(OBJECTIVES)}
+
+    # Test accuracy and σ̂ against the learning rate: how much the choice of rate matters per arm.
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, metric, label in zip(axes, METRICS, ("test accuracy", "σ̂ (effective integration noise)")):
+        for objective in OBJECTIVES:
+            for target in TARGETS:
+                rows = [r for r in summary["arms"] if r["objective"] == objective and r["target"] == target]
+                if not rows:
+                    continue
+                rates = [r["learning_rate"] for r in rows]
+                mean = np.array([r[metric]["mean"] for r in rows])
+                errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in rows]).T - mean)
+                ax.errorbar(rates, mean, yerr=np.nan_to_num(errors), color=colours[objective], linestyle=styles[target],
+                            marker="o", capsize=4, label=f"{objective}, {target}")
+        ax.set_xscale("log")
+        ax.set_xlabel("Adam learning rate")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"Every arm at every rate: mean and 95% bootstrap interval over {study['seeds']} seeds")
     fig.tight_layout()
-    fig.savefig(out / "learning_curves.png", dpi=120)
+    fig.savefig(out / "by_learning_rate.png", dpi=120)
     plt.close(fig)
 
-    # Points, not bars: the interesting differences are near 1, which a bar axis from 0 would flatten
-    # and a truncated bar axis would misstate. Whiskers are drawn whole (mean + std may pass 1).
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    # Where the errors are, for each arm at its best rate. Points, not bars: the differences are near 1.
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     positions = np.arange(len(DISTANCE_EDGES) - 1)
-    offsets = (np.arange(len(rows)) - (len(rows) - 1) / 2) * 0.3
-    for offset, row, marker in zip(offsets, rows, "os^v"):
-        seeds = np.array([r["metrics"]["by_distance"]["accuracy"] for r in study["runs"]
-                          if r["group"]["objective"] == row["objective"]], dtype=np.float64)  # (seeds, bins)
-        shown = ax.errorbar(positions + offset, row["by_distance_mean"], yerr=row["by_distance_std"], fmt=marker,
-                            markersize=7, capsize=4, label=f"{row['objective']}: mean ± std")
-        ax.plot(np.repeat(positions + offset + 0.07, len(seeds)), seeds.T.ravel(), ".", color=shown[0].get_color(),
-                alpha=0.45, markersize=4, label=f"{row['objective']}: one seed")
+    offsets = (np.arange(len(best)) - (len(best) - 1) / 2) * 0.12
+    for offset, row in zip(offsets, best):
+        ax.plot(positions + offset, row["by_distance_mean"], marker="o" if row["target"] == "final" else "^",
+                linestyle="none", color=colours[row["objective"]], label=_label(row))
     ax.set_xticks(positions, _bin_labels())
-    ax.set_xlim(positions[0] - 0.5, positions[-1] + 0.5)
     ax.set_xlabel("|sum - threshold| of the test sequence")
-    ax.set_ylabel("test accuracy (axis not from 0)")
-    ax.set_title(f"Where the errors are: accuracy by distance from the threshold ({study['seeds']} seeds)")
+    ax.set_ylabel("test accuracy, mean over seeds (axis not from 0)")
+    ax.set_title("Where the errors are: each arm at its best learning rate")
     ax.grid(alpha=0.3, axis="y")
-    handles, labels = ax.get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda i: labels[i].endswith("one seed"))  # the means first
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower right", fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "accuracy_by_distance.png", dpi=120)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    for i, row in enumerate(rows):
-        seeds = [r["metrics"]["test_accuracy"] for r in study["runs"] if r["group"]["objective"] == row["objective"]]
-        ax.errorbar([i], [row["test_accuracy"]], yerr=[row["test_accuracy_std"]], marker="s", markersize=9, capsize=6)
-        ax.plot([i + 0.15] * len(seeds), seeds, "k.", alpha=0.6)  # one dot per seed
-    ax.set_xticks(range(len(rows)), [row["objective"] for row in rows])
-    ax.set_xlim(-0.5, len(rows) - 0.5)
-    ax.set_ylabel("test accuracy")
-    ax.set_title("Final test accuracy: mean ± std, dots: seeds")
-    ax.grid(alpha=0.3, axis="y")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for row in best:
+        ax.plot(np.array(row["curve_samples"]) / 1000, row["curve_mean"], color=colours[row["objective"]],
+                linestyle=styles[row["target"]], label=f"{_label(row)}, lr {row['learning_rate']:g}")
+    ax.set_xlabel("training samples seen (thousands)")
+    ax.set_ylabel("validation accuracy, mean over seeds")
+    ax.set_ylim(max(0.5, ax.get_ylim()[0]), 1.0)
+    ax.set_title("Learning curves, each arm at its best learning rate")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "test_accuracy.png", dpi=120)
+    fig.savefig(out / "learning_curves.png", dpi=120)
     plt.close(fig)
-    return ["learning_curves.png", "accuracy_by_distance.png", "test_accuracy.png"]
+    return ["by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
+
+
+def _ci(summary: dict, digits: int = 4) -> str:
+    """'mean [low, high]' of a describe() or paired() summary."""
+    return f"{summary['mean']:.{digits}f} [{summary['ci_low']:.{digits}f}, {summary['ci_high']:.{digits}f}]"
 
 
 def render(study: dict, figures: list[str]) -> str:
-    seeds, rows = study["seeds"], study["summary"]
+    seeds, summary = study["seeds"], study["summary"]
     config = study["runs"][0]["config"]
     task, train = config["task"], config["train"]
+    rates = sorted({row["learning_rate"] for row in summary["arms"]})
     lines = [
-        "# Classification or regression?",
+        "# Classification or regression, decomposed",
         "",
         f"`lstmlab study objective{' --quick' if study['quick'] else ''} --seeds {seeds}`: one 1-layer LSTM of 25 "
-        f"units per objective and seed ({len(study['runs'])} runs, {study['seconds'] / 60:.1f} min on Keras backend "
-        f"`{study['environment']['backend']}`). Both objectives train on the same sequences of each seed "
-        f"({task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,}, length {task['seq_len']}), {train['epochs']} "
-        f"epochs, batch {train['batch_size']}, Adam at {train['learning_rate']:g}. Classification: sigmoid read-out, "
-        "binary cross-entropy on the 0/1 label, answer yes when p > 0.5. Regression: linear read-out, squared error "
-        f"on the sum, answer yes when the predicted sum is > {task['threshold']:g}. Mean ± sample standard deviation "
-        f"over {seeds} seeds. σ̂ is the effective integration noise: the σ of a probit fit of the test answers' "
-        "correctness against the distance d of the sum from the threshold, P(right) = Φ(d / σ) "
-        "(`lstmlab/studies/noise.py`); the smaller, the more precisely the model integrates.",
+        f"units per objective, target, learning rate and seed ({len(study['runs'])} runs, "
+        f"{study['seconds'] / 60:.1f} min of training and testing on Keras backend "
+        f"`{study['environment']['backend']}`). Every arm trains on the same sequences of each seed "
+        f"({task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,}, length {task['seq_len']}) from the same "
+        f"initial weights, {train['epochs']} epochs, batch {train['batch_size']}, Adam at "
+        f"{', '.join(f'{r:g}' for r in rates)}.",
         "",
-        "| objective | test accuracy | test loss (as trained) | σ̂ |",
-        "|---|---:|---:|---:|",
+        "- **classification**: sigmoid read-out, binary cross-entropy on the 0/1 label, yes when p > 0.5.",
+        "- **label-regression**: linear read-out, squared error on the 0/1 label, yes when the value > 0.5.",
+        f"- **regression**: linear read-out, squared error on the sum, yes when the value > {task['threshold']:g}.",
+        "- **final**: one target, on the last step. **per-step**: the label (or running sum) at every step.",
+        "",
+        "σ̂ is the effective integration noise: the σ of a probit fit of the test answers' correctness against the "
+        "distance d of the sum from the threshold, P(right) = Φ(d / σ) (`lstmlab/studies/noise.py`); the smaller, "
+        "the more precisely the model integrates. Brackets hold 95% BCa bootstrap intervals over seeds. Each arm's "
+        "learning rate is the one with the best mean validation accuracy.",
+        "",
+        "## Each arm at its best learning rate",
+        "",
+        "| objective | target | best rate | test accuracy | σ̂ |",
+        "|---|---|---:|---:|---:|",
     ]
-    for row in rows:
-        name = Integration.objectives[row["objective"]].loss_name
-        lines.append(f"| {row['objective']} | {pm(row['test_accuracy'], row['test_accuracy_std'])} | "
-                     f"{pm(row['test_loss'], row['test_loss_std'])} ({name}) | "
-                     f"{pm(row['noise_sigma'], row['noise_sigma_std'], 3)} |")
-    lines += ["", "Test accuracy by |sum - threshold| (test sequences in the bin, summed over seeds, in brackets):", "",
-              "| objective | " + " | ".join(f"{b} ({n:,})" for b, n in zip(_bin_labels(), rows[0]["by_distance_count"])) + " |",
+    for row in _best_arms(summary):
+        lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
+                     f"{_ci(row['test_accuracy'])} | {_ci(row['noise_sigma'], 3)} |")
+    lines += ["", f"## Paired differences (b - a, same seeds; {seeds} pairs)", "",
+              "| comparison | test accuracy, b - a | | σ̂, b - a | |", "|---|---:|---|---:|---|"]
+    for row in summary["comparisons"]:
+        accuracy, noise = row["test_accuracy"], row["noise_sigma"]
+        lines.append(f"| {row['name']} | {_ci(accuracy)} | {verdict(accuracy)} | {_ci(noise, 3)} | "
+                     f"{verdict(noise)} |")
+    lines += ["", "## Every arm at every learning rate", "",
+              "| objective | target | rate | validation accuracy | test accuracy | σ̂ |", "|---|---|---:|---:|---:|---:|"]
+    for row in summary["arms"]:
+        lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
+                     f"{_ci(row['val_accuracy'])} | {_ci(row['test_accuracy'])} | {_ci(row['noise_sigma'], 3)} |")
+    best = _best_arms(summary)
+    lines += ["", "Test accuracy by |sum - threshold|, each arm at its best rate (test sequences in the bin, summed "
+              "over seeds, in brackets):", "",
+              "| arm | " + " | ".join(f"{b} ({n:,})" for b, n in zip(_bin_labels(), best[0]["by_distance_count"])) + " |",
               "|---|" + "---:|" * len(_bin_labels())]
-    for row in rows:
-        cells = [pm(m, s) for m, s in zip(row["by_distance_mean"], row["by_distance_std"])]
-        lines.append(f"| {row['objective']} | " + " | ".join(cells) + " |")
-    lines += ["", "Validation accuracy against training samples seen (mean over seeds):", "",
-              "| samples seen | " + " | ".join(r["objective"] for r in rows) + " |", "|---:|" + "---:|" * len(rows)]
-    for i, samples in enumerate(rows[0]["curve_samples"]):
-        lines.append(f"| {samples:,} | " + " | ".join(pm(r["curve_mean"][i], r["curve_std"][i]) for r in rows) + " |")
+    for row in best:
+        lines.append(f"| {_label(row)} | " + " | ".join(f"{m:.4f}" for m in row["by_distance_mean"]) + " |")
     lines += [""] + [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
 
 
-STUDY = Study(name="objective", question="classification (cross-entropy on the label) or regression (squared error on the sum)?",
+STUDY = Study(name="objective", question="what the objective buys: the loss, the target's information, dense supervision",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

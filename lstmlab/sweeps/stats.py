@@ -38,3 +38,24 @@ def describe(values) -> dict:
     low, high = interval(values)
     return {"n": len(values), "mean": float(values.mean()),
             "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"), "ci_low": low, "ci_high": high}
+
+
+MIN_PAIRS = 5  # below this a bootstrap interval is little more than the range: nothing counts as resolved
+
+
+def paired(a: dict, b: dict) -> dict:
+    """`describe` of the differences b - a over the keys (seeds) both hold, with "resolved": does its
+    interval exclude 0 (with at least MIN_PAIRS pairs)? Seeds share data and initial weights, so
+    pairing removes their variation."""
+    keys = sorted(set(a) & set(b))
+    summary = describe([b[k] - a[k] for k in keys])
+    excludes_zero = summary["ci_low"] > 0 or summary["ci_high"] < 0  # NaN compares False
+    summary["resolved"] = bool(excludes_zero and len(keys) >= MIN_PAIRS)
+    return summary
+
+
+def verdict(summary: dict) -> str:
+    """A paired difference in words: which way its interval says, or 'unresolved' where it holds 0."""
+    if not summary["resolved"]:
+        return "unresolved"
+    return "higher" if summary["mean"] > 0 else "lower"
