@@ -1,0 +1,347 @@
+"""Do the cells integrate, or memorise a length? Models trained at one length, tested at 5 to 1,000.
+
+Per cell, objective and training length (25, 100) and seed, one 1-layer model of 25 units is trained
+on the integration task (final-step target, threshold 1, the reference data and budget). It is then
+tested on fresh sequences of every length in TEST_LENGTHS: its accuracy, its integration noise σ̂
+(`noise.py`), and the accuracy of the training majority answer on the same sequences (the line a
+model that learned nothing reaches; it falls towards 1/2 as the sum spreads with the length).
+
+A linear probe asks whether the state holds the running sum S_t = x_0 + ... + x_t: on probe
+sequences of 4x the training length (--quick: 2x) the hidden state h_t (and the LSTM's cell state
+c_t) at every step t is regressed on S_t by least squares on half of them, and R² is measured on
+the other half; the best single unit's |correlation| with S_t says whether one unit integrates.
+The untrained model (the same initial weights) is the control.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from lstmlab import tasks
+from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.studies.base import Study, groups
+from lstmlab.studies.noise import integration_noise
+from lstmlab.studies.runner import train_one
+from lstmlab.sweeps.stats import describe
+from lstmlab.tasks.integration import labels
+
+CELLS = ("lstm", "gru", "rnn")
+OBJECTIVES = ("classification", "regression")
+TRAIN_LENGTHS, QUICK_TRAIN_LENGTHS = (25, 100), (6,)
+TEST_LENGTHS, QUICK_TEST_LENGTHS = (5, 10, 25, 50, 100, 250, 500, 1000), (3, 6, 24)
+SEQUENCES, QUICK_SEQUENCES = 2000, 512  # fresh sequences per test length, and probe sequences
+PROBE_SPAN, QUICK_PROBE_SPAN = 4, 2  # probe sequences are this many training lengths long
+TEST, PROBE = 0, 1  # the streams of fresh sequences, so that test and probe sequences differ
+
+
+def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
+    runs = []
+    for cell in CELLS:
+        for objective in OBJECTIVES:
+            for train_len in QUICK_TRAIN_LENGTHS if quick else TRAIN_LENGTHS:
+                for seed in range(seeds):
+                    if quick:
+                        task = TaskConfig(seq_len=train_len, n_train=640, n_val=256, n_test=256, seed=seed,
+                                          objective=objective)
+                        train = TrainConfig(epochs=2, seed=seed, steps_per_call=5)
+                    else:  # the reference training set and budget at either length; 4,000 validation
+                        # sequences (scored after every epoch) instead of 16,000, which would dominate at T = 100
+                        task = TaskConfig(seq_len=train_len, n_val=4_000, seed=seed, objective=objective)
+                        train = TrainConfig(seed=seed)
+                    group = {"cell": cell, "objective": objective, "train_len": train_len}
+                    runs.append((group, RunConfig(task=task, cells=(cell,), layers=(1,), train=train)))
+    return runs
+
+
+def fresh_sequences(seed: int, length: int, n: int, stream: int) -> np.ndarray:
+    """(n, length) N(0, 1) sequences, the same for every cell and objective of a seed; their generator's
+    seed (seed, length, stream) is none of the data cache's (children of SeedSequence(seed))."""
+    return np.random.default_rng((seed, length, stream)).standard_normal((n, length), dtype=np.float32)
+
+
+def length_scores(predict, task: TaskConfig, majority: bool, lengths, n: int) -> dict:
+    """Accuracy, σ̂ and the majority answer's accuracy on n fresh sequences of each length.
+
+    predict: (n, L) sequences -> (n,) predictions of `task`'s variant, answered by its decision rule at
+    length L. σ̂ is None where it is infinite (at most half right).
+    """
+    scores = {"lengths": list(lengths), "accuracy": [], "sigma": [], "majority": []}
+    for length in lengths:
+        x = fresh_sequences(task.seed, length, n, TEST)  # (n, L)
+        at_length = tasks.of(dataclasses.replace(task, seq_len=length))
+        truth = labels(x, task.threshold)  # (n,) 1.0 where the float64 sum is > threshold
+        correct = at_length.correct(predict(x), truth)
+        sigma = integration_noise(np.abs(x.astype(np.float64).sum(axis=1) - task.threshold), correct)
+        scores["accuracy"].append(float(correct.mean()))
+        scores["sigma"].append(sigma if np.isfinite(sigma) else None)
+        scores["majority"].append(float(np.mean((truth > 0.5) == majority)))
+    return scores
+
+
+def probe_r2(states, running_sum) -> dict:
+    """How well a linear read-out of the states gives the running sum, at every step.
+
+    states (B, T, u), running_sum (B, T). Least squares with an intercept, fitted on the first half of
+    the batch; on the second half: "r2" (T,), 1 - SSE / SS around the held-out mean (below 0 when the
+    fit is worse than that mean), and "best_unit" (T,), the |correlation| with the sum of the unit the
+    first half picks as the most correlated.
+    """
+    states = np.moveaxis(np.asarray(states, np.float64), 1, 0)  # (T, B, u): one regression per step
+    target = np.asarray(running_sum, np.float64).T  # (T, B)
+    half = states.shape[1] // 2
+    fit, held, y_fit, y_held = states[:, :half], states[:, half:], target[:, :half], target[:, half:]
+    # Least squares by the normal equations of the centred units (which takes care of the intercept): a
+    # batched matmul and solve, where LAPACK's lstsq was slow on shared cores. The tiny ridge keeps the
+    # solve defined for units that do not vary or vary together.
+    x_mean, y_mean = fit.mean(axis=1, keepdims=True), y_fit.mean(axis=1, keepdims=True)  # (T, 1, u), (T, 1)
+    centred = fit - x_mean
+    gram = np.swapaxes(centred, 1, 2) @ centred  # (T, u, u)
+    ridge = 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None] / gram.shape[1] + 1e-12
+    weights = np.linalg.solve(gram + ridge * np.eye(gram.shape[1]),
+                              np.einsum("tbu,tb->tu", centred, y_fit - y_mean)[:, :, None])[:, :, 0]  # (T, u)
+    residual = y_held - y_mean - np.einsum("tbu,tu->tb", held - x_mean, weights)  # (T, B/2)
+    spread = y_held - y_held.mean(axis=1, keepdims=True)
+    r2 = 1 - np.sum(residual**2, axis=1) / np.sum(spread**2, axis=1)
+    unit = np.argmax(np.abs(_correlations(fit, y_fit)), axis=1)  # (T,) picked on the first half
+    best = np.abs(np.take_along_axis(_correlations(held, y_held), unit[:, None], axis=1)[:, 0])
+    return {"r2": r2, "best_unit": best}
+
+
+def _correlations(x, y) -> np.ndarray:
+    """(T, n, u), (T, n) -> (T, u) Pearson correlations at every step; 0 for a unit that does not vary."""
+    x, y = x - x.mean(axis=1, keepdims=True), y - y.mean(axis=1, keepdims=True)
+    scale = np.sqrt(np.sum(x**2, axis=1) * np.sum(y**2, axis=1)[:, None])
+    return np.divide(np.einsum("tnu,tn->tu", x, y), scale, out=np.zeros(scale.shape), where=scale > 0)
+
+
+def probe(trainer, x) -> dict:
+    """The probe of the last recurrent layer's states on sequences x (B, T): {"h": ..., "c": ...}
+    (c for a cell that has one), each {"r2", "best_unit"} as lists over t."""
+    from lstmlab.core.tbptt import empty_states, forward_states
+
+    trainable, non_trainable, _ = trainer.state
+    b, t = x.shape
+    kept = forward_states(trainer.model, trainable, non_trainable, x[:, :, None], empty_states(trainer.model, b, t),
+                          0, t)  # per layer, per state array: (T + 1, B, u), the state before step 0 first
+    running_sum = np.cumsum(x.astype(np.float64), axis=1)  # (B, T)
+    result = {}
+    for name, state in zip(("h", "c"), kept[-1]):
+        fitted = probe_r2(np.asarray(state[1:]).transpose(1, 0, 2), running_sum)  # h_t after reading x_0..x_t
+        result[name] = {key: np.round(values, 5).tolist() for key, values in fitted.items()}
+    return result
+
+
+def measure(config: RunConfig, cache_dir: Path) -> dict:
+    quick = config.task.seq_len in QUICK_TRAIN_LENGTHS
+    n = QUICK_SEQUENCES if quick else SEQUENCES
+    probe_x = fresh_sequences(config.task.seed, (QUICK_PROBE_SPAN if quick else PROBE_SPAN) * config.task.seq_len, n,
+                              PROBE)
+    at_init = {}
+
+    def observe(trainer, data, epoch, step):
+        if epoch == 0:  # before training: the control
+            at_init.update(probe(trainer, probe_x))
+
+    trainer, data, _ = train_one(config, cache_dir, observe=observe)
+    task = tasks.of(config.task)
+    majority = bool(np.mean(task.truth(data["train"][1])) > 0.5)  # the more frequent training answer
+    # trainer.predict bounds memory at any length: batches of eval_batch_size, long sequences in windows.
+    scores = length_scores(trainer.predict, config.task, majority, QUICK_TEST_LENGTHS if quick else TEST_LENGTHS, n)
+    return {"test_accuracy": trainer.evaluate(*data["test"]).accuracy, "majority_answer": majority,
+            "by_length": scores, "probe": {"trained": probe(trainer, probe_x), "init": at_init}}
+
+
+def headline(metrics: dict) -> str:
+    scores, curve = metrics["by_length"], metrics["probe"]["trained"]["h"]["r2"]
+    span = QUICK_PROBE_SPAN if len(scores["lengths"]) == len(QUICK_TEST_LENGTHS) else PROBE_SPAN
+    return (f"accuracy {scores['accuracy'][0]:.3f} at length {scores['lengths'][0]}, {scores['accuracy'][-1]:.3f} at "
+            f"{scores['lengths'][-1]}; probe R²(h) {curve[len(curve) // span - 1]:.3f} at the training length")
+
+
+def summarise(runs: list[dict]) -> list[dict]:
+    rows = []
+    for (cell, objective, train_len), members in groups(runs, ("cell", "objective", "train_len")).items():
+        metrics = [r["metrics"] for r in members]
+        by_length = [m["by_length"] for m in metrics]
+        lengths = range(len(by_length[0]["lengths"]))
+        probes = {}
+        for phase in ("trained", "init"):
+            for state in metrics[0]["probe"][phase]:
+                for key in ("r2", "best_unit"):
+                    curves = np.array([m["probe"][phase][state][key] for m in metrics])  # (seeds, T)
+                    probes.setdefault(state, {}).setdefault(phase, {})[key] = np.round(curves.mean(axis=0), 5).tolist()
+        rows.append({
+            "cell": cell, "objective": objective, "train_len": train_len, "seeds": len(members),
+            "test_accuracy": describe([m["test_accuracy"] for m in metrics]),
+            "lengths": by_length[0]["lengths"],
+            "accuracy": [describe([b["accuracy"][i] for b in by_length]) for i in lengths],
+            "sigma": [_sigma_stats([b["sigma"][i] for b in by_length]) for i in lengths],
+            "majority": [float(np.mean([b["majority"][i] for b in by_length])) for i in lengths],
+            "probe": probes,
+        })
+    return rows
+
+
+def _sigma_stats(values) -> dict:
+    """describe() of σ̂ over seeds, or, where some seed's σ̂ is infinite (None), no statistics and their count."""
+    infinite = sum(v is None for v in values)
+    if infinite:
+        return {"n": len(values), "mean": None, "std": None, "ci_low": None, "ci_high": None, "infinite": infinite}
+    return {**describe(values), "infinite": 0}
+
+
+def _label(row: dict) -> str:
+    return f"{row['cell']} {row['objective']}"
+
+
+def draw(study: dict, out: Path) -> list[str]:
+    from lstmlab.plots import plt
+
+    rows = study["summary"]
+    train_lens = sorted({r["train_len"] for r in rows})
+    colours = {cell: f"C{i}" for i, cell in enumerate(CELLS)}
+    styles = {"classification": ("-", "o"), "regression": (":", "s")}
+    for name, key, label in (("accuracy_vs_length.png", "accuracy", "test accuracy"),
+                             ("sigma_vs_length.png", "sigma", "σ̂ (integration noise, log scale)")):
+        fig, axes = plt.subplots(1, len(train_lens), figsize=(7 * len(train_lens), 5), squeeze=False)
+        for ax, train_len in zip(axes[0], train_lens):
+            mine = [r for r in rows if r["train_len"] == train_len]
+            left_out = 0
+            for k, row in enumerate(mine):
+                lengths = np.array(row["lengths"], np.float64) * np.exp(0.04 * (k - (len(mine) - 1) / 2))  # apart
+                stats = row[key]
+                shown = [i for i, s in enumerate(stats)
+                         if s["mean"] is not None and (key == "accuracy" or s["mean"] > 0)]
+                left_out += len(stats) - len(shown)
+                mean = np.array([stats[i]["mean"] for i in shown])
+                low = np.nan_to_num(mean - np.array([stats[i]["ci_low"] for i in shown], np.float64))  # NaN: one seed
+                high = np.nan_to_num(np.array([stats[i]["ci_high"] for i in shown], np.float64) - mean)
+                line, marker = styles[row["objective"]]
+                ax.errorbar(lengths[shown], mean, yerr=[low, high], color=colours[row["cell"]], linestyle=line,
+                            marker=marker, markersize=5, capsize=3, label=_label(row))
+            if key == "accuracy":
+                ax.plot(mine[0]["lengths"], mine[0]["majority"], "k--", label="majority answer")
+                ax.set_ylim(top=1.005)
+            else:
+                ax.set_yscale("log")
+                if left_out:
+                    ax.set_title(f"{left_out} point(s) left out: σ̂ infinite (≤ half right) in a seed, or 0",
+                                 fontsize=9, loc="right")
+            ax.axvline(train_len, color="grey", alpha=0.6, label=f"training length {train_len}")
+            ax.set_xscale("log")
+            ax.set_xticks(mine[0]["lengths"], [str(L) for L in mine[0]["lengths"]])
+            ax.minorticks_off()
+            ax.set_xlabel("test sequence length")
+            ax.set_ylabel(label)
+            ax.set_title(f"trained at length {train_len}: mean, 95% bootstrap CI over {mine[0]['seeds']} seeds",
+                         loc="left", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+
+    fig, axes = plt.subplots(len(train_lens), len(CELLS), figsize=(5.5 * len(CELLS), 4.2 * len(train_lens)),
+                             squeeze=False)
+    for r_index, train_len in enumerate(train_lens):
+        for c_index, cell in enumerate(CELLS):
+            ax = axes[r_index, c_index]
+            mine = [r for r in rows if r["train_len"] == train_len and r["cell"] == cell]
+            for k, row in enumerate(mine):
+                for state, line in (("h", "-"), ("c", "--")):
+                    if state in row["probe"]:
+                        ax.plot(row["probe"][state]["trained"]["r2"], line, color=f"C{k}",
+                                label=f"{row['objective']}: {state}_t")
+            for state, line in (("h", "-"), ("c", "--")):  # the initial recurrent weights: the same for both objectives
+                if mine and state in mine[0]["probe"]:
+                    ax.plot(mine[0]["probe"][state]["init"]["r2"], line, color="grey", label=f"untrained: {state}_t")
+            ax.axvline(train_len - 1, color="black", alpha=0.4, linewidth=1)  # the last step of training
+            ax.set_ylim(-0.2, 1.02)
+            ax.set_xlabel(f"step t (training length {train_len}: the vertical line)")
+            ax.set_ylabel("held-out R² of the running sum")
+            ax.set_title(f"{cell}, trained at {train_len} (mean over seeds)", fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "probe.png", dpi=120)
+    plt.close(fig)
+    return ["accuracy_vs_length.png", "sigma_vs_length.png", "probe.png"]
+
+
+def _ci(stats: dict, digits: int = 3) -> str:
+    if stats["mean"] is None:
+        return f"∞ ({stats['infinite']} of {stats['n']})"
+    if not np.isfinite(stats["ci_low"]):
+        return f"{stats['mean']:.{digits}f}"
+    return f"{stats['mean']:.{digits}f} [{stats['ci_low']:.{digits}f}, {stats['ci_high']:.{digits}f}]"
+
+
+def probe_steps(train_len: int, steps: int) -> list[int]:
+    """The steps t the report's probe table shows: 1, T/2, T, 2T and the last, those the probe reached."""
+    return sorted({t for t in (1, train_len // 2, train_len, 2 * train_len, steps - 1) if t < steps})
+
+
+def render(study: dict, figures: list[str]) -> str:
+    seeds, rows = study["seeds"], study["summary"]
+    config = study["runs"][0]["config"]
+    task, train = config["task"], config["train"]
+    n = QUICK_SEQUENCES if study["quick"] else SEQUENCES
+    span = QUICK_PROBE_SPAN if study["quick"] else PROBE_SPAN
+    lines = [
+        "# Trained at one length, tested at many: do the cells integrate?",
+        "",
+        f"`lstmlab study length{' --quick' if study['quick'] else ''} --seeds {seeds}`: {len(study['runs'])} runs "
+        f"({study['seconds'] / 60:.1f} min on Keras backend `{study['environment']['backend']}`), one 1-layer model "
+        f"of 25 units per cell, objective, training length and seed, trained on the integration task (is the sum "
+        f"> {task['threshold']:g}?, answer on the last step; {task['n_train']:,} training sequences, {train['epochs']} "
+        f"epochs, batch {train['batch_size']}, Adam at {train['learning_rate']:g}). Classification trains a "
+        "probability with cross-entropy on the label and answers yes when p > 0.5; regression trains the sum "
+        f"with squared error and answers yes when the predicted sum is > {task['threshold']:g}. Each model is "
+        f"tested on {n:,} fresh sequences of every length (the same ones for every cell and objective of a "
+        "seed). σ̂ is the σ of a probit fit P(right) = Φ(d / σ), d = |sum - threshold| (`studies/noise.py`): "
+        "how precisely the model reads the sum; ∞ where at most half the answers are right (the count of such "
+        "seeds in brackets). The majority line is the training majority answer (no) scored on the same "
+        "sequences. Mean over seeds and a bootstrap 95% interval of the mean [BCa, over seeds]; with few seeds "
+        "the intervals are wide and BCa is unreliable, so read a difference as shown only where the intervals "
+        "do not overlap.",
+        "",
+    ]
+    for train_len in sorted({r["train_len"] for r in rows}):
+        mine = [r for r in rows if r["train_len"] == train_len]
+        header = "| cell | objective | " + " | ".join(f"L = {L}" for L in mine[0]["lengths"]) + " |"
+        rule = "|---|---|" + "---:|" * len(mine[0]["lengths"])
+        lines += [f"## Trained at length {train_len}", "", "Test accuracy [95% CI]:", "", header, rule]
+        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(map(_ci, r["accuracy"])) + " |" for r in mine]
+        lines.append("| majority answer | | " + " | ".join(f"{m:.3f}" for m in mine[0]["majority"]) + " |")
+        lines += ["", "σ̂ [95% CI]:", "", header, rule]
+        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(map(_ci, r["sigma"])) + " |" for r in mine]
+        lines += ["", "Where the accuracy is above the majority line by its interval (its lower end above the line):",
+                  ""]
+        for r in mine:
+            above = [np.isfinite(s["ci_low"]) and s["ci_low"] > m for s, m in zip(r["accuracy"], r["majority"])]
+            yes = ", ".join(str(L) for L, a in zip(r["lengths"], above) if a)
+            no = ", ".join(str(L) for L, a in zip(r["lengths"], above) if not a)
+            lines.append(f"- {_label(r)}: " + "; ".join([f"above at L = {yes}"] * bool(yes)
+                                                        + [f"not shown above at L = {no}"] * bool(no)))
+        steps = span * train_len
+        shown = probe_steps(train_len, steps)
+        lines += ["", f"Linear probe of the running sum S_t = x_0 + ... + x_t on {n:,} sequences of {steps} steps "
+                  f"(t from 0; h_t has read x_0 ... x_t, so t = {train_len - 1} is the last step of training): "
+                  "held-out R² of a least-squares read-out of all units, and the |correlation| of the best single "
+                  "unit, trained (untrained in brackets), mean over seeds:", "",
+                  "| cell | objective | state | " + " | ".join(f"t = {t}" for t in shown) + " |",
+                  "|---|---|---|" + "---:|" * len(shown)]
+        for r in mine:
+            for state in r["probe"]:
+                for key, what in (("r2", "R²"), ("best_unit", "best unit abs(r)")):
+                    trained, init = r["probe"][state]["trained"][key], r["probe"][state]["init"][key]
+                    lines.append(f"| {r['cell']} | {r['objective']} | {state}: {what} | "
+                                 + " | ".join(f"{trained[t]:.3f} ({init[t]:.3f})" for t in shown) + " |")
+        lines.append("")
+    lines += [f"![{name}]({name})" for name in figures]
+    return "\n".join(lines) + "\n"
+
+
+STUDY = Study(name="length", question="trained at 25 (or 100), tested at 5 to 1,000: do the cells integrate?",
+              plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)
