@@ -115,42 +115,38 @@ def test_the_loss_of_every_step_is_drawn_at_its_fractional_epoch():
         plt.close(fig)
 
 
-def test_tbptt_figures_tick_the_k_tested_and_mark_full_bptt(tmp_path, figures):
+def test_tbptt_figures_draw_each_arm_against_full_bptt_of_its_own_length(tmp_path, figures):
     from lstmlab.studies import tbptt
 
     study = json.loads((DOCS / "tbptt" / "study.json").read_text())
-    assert tbptt.draw(study, tmp_path) == ["accuracy.png", "cost.png"]
-    assert all((tmp_path / name).stat().st_size > 10_000 for name in ("accuracy.png", "cost.png"))
+    assert tbptt.draw(study, tmp_path) == ["accuracy.png", "noise.png", "cost.png"]
+    assert all((tmp_path / name).stat().st_size > 10_000 for name in ("accuracy.png", "noise.png", "cost.png"))
     lengths = sorted({r["seq_len"] for r in study["summary"]})
-    accuracy, cost = figures
-    assert len(accuracy.axes) == len(lengths) and len(cost.axes) == 2 * len(lengths)  # cost: time over memory
-    for i, ax in enumerate(accuracy.axes + cost.axes):
-        seq_len = lengths[i % len(lengths)]
-        ks = sorted({r["k"] for r in study["summary"] if r["seq_len"] == seq_len})
-        assert list(ax.get_xticks()) == ks and not list(ax.xaxis.get_minorticklocs())  # not 10^0, 10^1, ...
-        labels = ax.xaxis.get_major_formatter().format_ticks(ax.get_xticks())  # hidden on a shared axis
-        assert labels == [str(k) for k in ks[:-1]] + [f"{seq_len}\nT (full)"]
-        assert any(line.get_label().startswith("full BPTT") and list(line.get_xdata()) == [seq_len] * 2
-                   for line in ax.get_lines())
-        assert all(ax.get_xlim()[0] < k < ax.get_xlim()[1] for k in ks)
+    accuracy, noise, cost = figures
+    assert len(accuracy.axes) == len(noise.axes) == len(lengths) and len(cost.axes) == 2 * len(lengths)
+    for ax, seq_len in zip(accuracy.axes, lengths):
+        truncated = {r["k2"] for r in study["summary"] if r["seq_len"] == seq_len and r["k2"] < seq_len}
+        drawn = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+        assert drawn and all(set(line.get_xdata()) <= truncated for line in drawn)  # full BPTT is the 0 line
+        assert any(list(line.get_ydata()) == [0, 0] for line in ax.get_lines())
+        means = [r["test_accuracy_vs_full"]["mean"] for r in study["summary"]
+                 if r["seq_len"] == seq_len and r["k2"] < seq_len]
+        low, high = ax.get_ylim()
+        assert low < min(means) and max(means) < high
 
 
-def test_accuracy_by_distance_is_points_with_whole_whiskers(tmp_path, figures):
+def test_accuracy_by_distance_is_points_for_each_arm_at_its_best_rate(tmp_path, figures):
     from lstmlab.studies import objective
 
     study = json.loads((DOCS / "objective" / "study.json").read_text())
     assert "accuracy_by_distance.png" in objective.draw(study, tmp_path)
     (ax,) = next(fig for fig in figures if "Where the errors are" in fig.axes[0].get_title()).axes
     assert not ax.patches  # no bars
+    best = [row for row in study["summary"]["arms"]
+            if study["summary"]["best"][f"{row['objective']} {row['target']}"] == row["learning_rate"]]
+    assert len(ax.get_lines()) == len(best) == 6
     low, high = ax.get_ylim()
-    for row in study["summary"]:
-        mean, std = np.array(row["by_distance_mean"]), np.array(row["by_distance_std"])
-        assert low < np.min(mean - std) and np.max(mean + std) < high  # no whisker clipped
-    assert high > 1  # a perfect bin's marker is not on the frame (the old axis stopped at 1.01, cutting whiskers)
-    seeds = [r["metrics"]["by_distance"]["accuracy"] for r in study["runs"]]
-    assert low < np.min(seeds) and np.max(seeds) < high
-    entries = {text.get_text() for text in ax.get_legend().get_texts()}
-    assert entries == {f"{row['objective']}: {what}" for row in study["summary"] for what in ("mean ± std", "one seed")}
+    assert all(low < m < high for row in best for m in row["by_distance_mean"])
     assert "not from 0" in ax.get_ylabel()
 
 

@@ -47,3 +47,25 @@ def mean_std(values) -> tuple[float, float]:
 def pm(mean: float, std: float, digits: int = 4) -> str:
     """'mean ± std' for a report table."""
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def describe_finite(values) -> dict:
+    """`describe` over the finite values, with "n" counting all of them and "infinite" the others (σ̂ is
+    infinite for a model at most half right: it has no integration noise to speak of)."""
+    from lstmlab.sweeps.stats import describe
+
+    values = np.asarray([np.inf if v is None else v for v in values], dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    stats = describe(finite) if len(finite) else {"mean": np.nan, "std": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+    return {**stats, "n": len(values), "infinite": int(len(values) - len(finite))}
+
+
+def ci(stats: dict, digits: int = 4) -> str:
+    """'mean [low, high]' of a describe()/paired()/describe_finite() summary, for a report table: the
+    mean alone where there is no interval, and how many seeds were infinite where some were."""
+    mean, low, high = stats["mean"], stats["ci_low"], stats["ci_high"]
+    if mean is None or not np.isfinite(mean):
+        return f"∞ ({stats.get('infinite', stats['n'])} of {stats['n']})" if stats.get("infinite", 1) else "–"
+    text = f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]" if np.isfinite(low) and np.isfinite(high) \
+        else f"{mean:.{digits}f}"
+    return text + (f" ({stats['infinite']} of {stats['n']}: ∞)" if stats.get("infinite") else "")

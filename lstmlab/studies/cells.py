@@ -18,10 +18,10 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, groups, pm
+from lstmlab.studies.base import Study, describe_finite, groups, pm
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
-from lstmlab.sweeps.stats import MIN_PAIRS, describe, paired, verdict
+from lstmlab.sweeps.stats import MIN_PAIRS, paired, verdict
 
 CELLS = ("lstm", "gru", "rnn")
 SEQ_LENS = (25, 50, 100, 200)
@@ -111,15 +111,6 @@ def headline(metrics: dict) -> str:
             f"{metrics['gradient_init'][far]:.1f} at init, {metrics['gradient_trained'][far]:.1f} trained")
 
 
-def _stats(values) -> dict:
-    """describe() over the finite values, and how many were not (σ̂ is inf for a model at chance)."""
-    values = np.asarray(values, np.float64)
-    finite = values[np.isfinite(values)]
-    stats = describe(finite) if len(finite) else {"n": 0, "mean": np.nan, "std": np.nan, "ci_low": np.nan,
-                                                   "ci_high": np.nan}
-    return {**stats, "n": len(values), "infinite": int(len(values) - len(finite))}
-
-
 def summarise(runs: list[dict]) -> list[dict]:
     """One "arm" row per (cell, seq_len), then one "difference" row per seq_len and other cell against LSTM."""
     rows = []
@@ -127,10 +118,10 @@ def summarise(runs: list[dict]) -> list[dict]:
         metrics = [r["metrics"] for r in members]
         rows.append({
             "kind": "arm", "cell": cell, "seq_len": seq_len,
-            "test_accuracy": _stats([m["test_accuracy"] for m in metrics]),
-            "noise_sigma": _stats([m["noise_sigma"] for m in metrics]),
+            "test_accuracy": describe_finite([m["test_accuracy"] for m in metrics]),
+            "noise_sigma": describe_finite([m["noise_sigma"] for m in metrics]),
             "majority_accuracy": float(np.mean([m["majority_accuracy"] for m in metrics])),
-            "last_gain": _stats([m["val_accuracy"][-1] - m["val_accuracy"][-2] for m in metrics]),
+            "last_gain": describe_finite([m["val_accuracy"][-1] - m["val_accuracy"][-2] for m in metrics]),
             "gradient_init": np.mean([m["gradient_init"] for m in metrics], axis=0).tolist(),  # (T,) over seeds
             "gradient_trained": np.mean([m["gradient_trained"] for m in metrics], axis=0).tolist(),
         })

@@ -20,7 +20,7 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, groups
+from lstmlab.studies.base import Study, ci, groups
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
 from lstmlab.sweeps.stats import describe
@@ -269,14 +269,6 @@ def draw(study: dict, out: Path) -> list[str]:
     return ["accuracy_vs_length.png", "sigma_vs_length.png", "probe.png"]
 
 
-def _ci(stats: dict, digits: int = 3) -> str:
-    if stats["mean"] is None:
-        return f"∞ ({stats['infinite']} of {stats['n']})"
-    if not np.isfinite(stats["ci_low"]):
-        return f"{stats['mean']:.{digits}f}"
-    return f"{stats['mean']:.{digits}f} [{stats['ci_low']:.{digits}f}, {stats['ci_high']:.{digits}f}]"
-
-
 def probe_steps(train_len: int, steps: int) -> list[int]:
     """The steps t the report's probe table shows: 1, T/2, T, 2T and the last, those the probe reached."""
     return sorted({t for t in (1, train_len // 2, train_len, 2 * train_len, steps - 1) if t < steps})
@@ -312,10 +304,10 @@ def render(study: dict, figures: list[str]) -> str:
         header = "| cell | objective | " + " | ".join(f"L = {L}" for L in mine[0]["lengths"]) + " |"
         rule = "|---|---|" + "---:|" * len(mine[0]["lengths"])
         lines += [f"## Trained at length {train_len}", "", "Test accuracy [95% CI]:", "", header, rule]
-        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(map(_ci, r["accuracy"])) + " |" for r in mine]
+        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["accuracy"]) + " |" for r in mine]
         lines.append("| majority answer | | " + " | ".join(f"{m:.3f}" for m in mine[0]["majority"]) + " |")
         lines += ["", "σ̂ [95% CI]:", "", header, rule]
-        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(map(_ci, r["sigma"])) + " |" for r in mine]
+        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["sigma"]) + " |" for r in mine]
         lines += ["", "Where the accuracy is above the majority line by its interval (its lower end above the line):",
                   ""]
         for r in mine:

@@ -26,7 +26,7 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, groups
+from lstmlab.studies.base import Study, ci, describe_finite, groups
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
 from lstmlab.sweeps.stats import describe, paired, verdict
@@ -117,7 +117,8 @@ def summarise(runs: list[dict]) -> dict:
         by_distance = np.array([m["by_distance"]["accuracy"] for m in metrics], dtype=np.float64)  # (seeds, bins)
         arms.append({
             "objective": objective, "target": target, "learning_rate": rate,
-            **{name: describe([m[name] for m in metrics]) for name in METRICS},
+            "test_accuracy": describe([m["test_accuracy"] for m in metrics]),
+            "noise_sigma": describe_finite([m["noise_sigma"] for m in metrics]),
             "val_accuracy": describe(curves[:, -1]),
             "curve_samples": metrics[0]["curve"]["samples"], "curve_mean": curves.mean(axis=0).tolist(),
             "by_distance_mean": np.nanmean(by_distance, axis=0).tolist(),
@@ -221,11 +222,6 @@ def draw(study: dict, out: Path) -> list[str]:
     return ["by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
 
 
-def _ci(summary: dict, digits: int = 4) -> str:
-    """'mean [low, high]' of a describe() or paired() summary."""
-    return f"{summary['mean']:.{digits}f} [{summary['ci_low']:.{digits}f}, {summary['ci_high']:.{digits}f}]"
-
-
 def render(study: dict, figures: list[str]) -> str:
     seeds, summary = study["seeds"], study["summary"]
     config = study["runs"][0]["config"]
@@ -259,18 +255,18 @@ def render(study: dict, figures: list[str]) -> str:
     ]
     for row in _best_arms(summary):
         lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
-                     f"{_ci(row['test_accuracy'])} | {_ci(row['noise_sigma'], 3)} |")
+                     f"{ci(row['test_accuracy'])} | {ci(row['noise_sigma'], 3)} |")
     lines += ["", f"## Paired differences (b - a, same seeds; {seeds} pairs)", "",
               "| comparison | test accuracy, b - a | | σ̂, b - a | |", "|---|---:|---|---:|---|"]
     for row in summary["comparisons"]:
         accuracy, noise = row["test_accuracy"], row["noise_sigma"]
-        lines.append(f"| {row['name']} | {_ci(accuracy)} | {verdict(accuracy)} | {_ci(noise, 3)} | "
+        lines.append(f"| {row['name']} | {ci(accuracy)} | {verdict(accuracy)} | {ci(noise, 3)} | "
                      f"{verdict(noise)} |")
     lines += ["", "## Every arm at every learning rate", "",
               "| objective | target | rate | validation accuracy | test accuracy | σ̂ |", "|---|---|---:|---:|---:|---:|"]
     for row in summary["arms"]:
         lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
-                     f"{_ci(row['val_accuracy'])} | {_ci(row['test_accuracy'])} | {_ci(row['noise_sigma'], 3)} |")
+                     f"{ci(row['val_accuracy'])} | {ci(row['test_accuracy'])} | {ci(row['noise_sigma'], 3)} |")
     best = _best_arms(summary)
     lines += ["", "Test accuracy by |sum - threshold|, each arm at its best rate (test sequences in the bin, summed "
               "over seeds, in brackets):", "",

@@ -18,7 +18,6 @@ taken with the cores shared among the workers; `--workers 1` measures one run at
 """
 
 import json
-import time
 from pathlib import Path
 
 from lstmlab import tasks

@@ -24,7 +24,7 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, groups
+from lstmlab.studies.base import Study, ci, describe_finite, groups
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
 from lstmlab.sweeps.stats import describe, paired, verdict
@@ -95,7 +95,7 @@ def summarise(runs: list[dict]) -> list[dict]:
                "val_curve": curves.mean(axis=0).tolist(),
                "last_epoch_gain": describe(curves[:, -1] - curves[:, -2])}
         for name in METRICS:
-            row[name] = describe([m[name] for m in metrics])
+            row[name] = (describe_finite if name == "noise_sigma" else describe)([m[name] for m in metrics])
             row[f"{name}_vs_full"] = paired({s: m[name] for s, m in full.items()}, {s: m[name] for s, m in seeds.items()})
         rows.append(row)
     return rows
@@ -172,10 +172,6 @@ def draw(study: dict, out: Path) -> list[str]:
     return figures + ["cost.png"]
 
 
-def _ci(summary: dict, digits: int = 4) -> str:
-    return f"{summary['mean']:.{digits}f} [{summary['ci_low']:.{digits}f}, {summary['ci_high']:.{digits}f}]"
-
-
 def render(study: dict, figures: list[str]) -> str:
     seeds = study["seeds"]
     lines = [
@@ -212,9 +208,9 @@ def render(study: dict, figures: list[str]) -> str:
             full = _label(row) == "full BPTT"
             difference = row["test_accuracy_vs_full"]
             lines.append(
-                f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {_ci(row['test_accuracy'])} | "
-                f"{'' if full else _ci(difference)} | {'' if full else verdict(difference)} | "
-                f"{_ci(row['noise_sigma'], 3)} | {'' if full else _ci(row['noise_sigma_vs_full'], 3)} | "
+                f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {ci(row['test_accuracy'])} | "
+                f"{'' if full else ci(difference)} | {'' if full else verdict(difference)} | "
+                f"{ci(row['noise_sigma'], 3)} | {'' if full else ci(row['noise_sigma_vs_full'], 3)} | "
                 f"{row['last_epoch_gain']['mean']:+.4f} | {row['epoch_seconds']['mean']:.2f} | "
                 f"{row['step_memory_bytes'] / 1024:,.0f} |")
         lines.append("")

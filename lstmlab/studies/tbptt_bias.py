@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies.base import Study, groups, pm
 from lstmlab.studies.runner import train_one

@@ -46,8 +46,8 @@ MIN_PAIRS = 5  # below this a bootstrap interval is little more than the range: 
 def paired(a: dict, b: dict) -> dict:
     """`describe` of the differences b - a over the keys (seeds) both hold, with "resolved": does its
     interval exclude 0 (with at least MIN_PAIRS pairs)? Seeds share data and initial weights, so
-    pairing removes their variation."""
-    keys = sorted(set(a) & set(b))
+    pairing removes their variation. A seed with an infinite value in either arm is left out."""
+    keys = [k for k in sorted(set(a) & set(b)) if np.isfinite(a[k]) and np.isfinite(b[k])]
     summary = describe([b[k] - a[k] for k in keys])
     excludes_zero = summary["ci_low"] > 0 or summary["ci_high"] < 0  # NaN compares False
     summary["resolved"] = bool(excludes_zero and len(keys) >= MIN_PAIRS)
