@@ -158,6 +158,8 @@ def _label(row: dict) -> str:
 
 
 def draw(study: dict, out: Path) -> list[str]:
+    from matplotlib.ticker import NullLocator
+
     from lstmlab.plots import plt
 
     summary = study["summary"]
@@ -179,13 +181,16 @@ def draw(study: dict, out: Path) -> list[str]:
                 ax.errorbar(rates, mean, yerr=np.nan_to_num(errors), color=colours[objective], linestyle=styles[target],
                             marker="o", capsize=4, label=f"{objective}, {target}")
         ax.set_xscale("log")
+        rates = sorted({r["learning_rate"] for r in summary["arms"]})
+        ax.set_xticks(rates, [f"{r:g}" for r in rates])  # only the rates tried
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("Adam learning rate")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[1].set_yscale("log")
-    axes[0].legend(fontsize=8, loc="lower right")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
     fig.suptitle(f"Every arm at every rate: mean and 95% bootstrap interval over {study['seeds']} seeds")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     fig.savefig(out / "by_learning_rate.png", dpi=120)
     plt.close(fig)
 
