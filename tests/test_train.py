@@ -139,16 +139,19 @@ def test_long_inputs_are_predicted_in_windows_with_the_same_result(monkeypatch, 
     np.testing.assert_allclose(windowed, whole, atol=1e-6)
 
 
-@pytest.mark.parametrize("target, tbptt", [("final", 0), ("final", 4), ("per-step", 3)])
-def test_two_devices_train_as_one_to_float32_rounding(target, tbptt):
+@pytest.mark.parametrize("target, tbptt, every, scheme", [
+    ("final", 0, 0, "per-loss"), ("final", 4, 0, "per-loss"), ("per-step", 3, 0, "per-loss"),
+    ("per-step", 3, 10, "per-loss"), ("per-step", 3, 0, "chunked")])
+def test_two_devices_train_as_one_to_float32_rounding(target, tbptt, every, scheme):
     # The batch is split over two CPU devices and the gradients summed: the same updates as on one
-    # device, up to the order of that sum.
+    # device, up to the order of that sum; with either TBPTT scheme, and k1 != k2.
     task = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=32, seed=2, target=target))
     data = task.generate()
     results = []
     for devices in (1, 2):
         trainer = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task),
-                          TrainConfig(epochs=2, steps_per_call=7, devices=devices, tbptt=tbptt), task)
+                          TrainConfig(epochs=2, steps_per_call=7, devices=devices, tbptt=tbptt, tbptt_every=every,
+                                      tbptt_scheme=scheme), task)
         history = fit(trainer, data["train"], data["val"], verbose=False).history
         results.append(([h.train_loss for h in history], trainer.get_state()))
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
