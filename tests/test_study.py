@@ -97,3 +97,14 @@ def test_the_cli_offers_exactly_the_studies_there_are():
     study_parser = build_parser()._subparsers._group_actions[0].choices["study"]
     (name,) = [a for a in study_parser._actions if a.dest == "name"]
     assert list(name.choices) == list(STUDIES) and all(isinstance(s, Study) for s in STUDIES.values())
+
+
+def test_describe_finite_counts_infinite_seeds_apart_and_ci_says_so():
+    from lstmlab.studies.base import ci, describe_finite
+
+    mixed = describe_finite([0.2, 0.3, float("inf"), None, 0.25])  # None: a σ̂ stored as "infinite"
+    assert mixed["n"] == 5 and mixed["infinite"] == 2 and mixed["mean"] == pytest.approx(0.25)
+    assert ci(mixed, 2).startswith("0.25 [") and ci(mixed, 2).endswith("(2 of 5: ∞)")
+    assert ci(describe_finite([float("inf")] * 3)) == "∞ (3 of 3)"
+    assert ci(describe_finite([0.5])) == "0.5000"  # one value: no interval
+    assert ci({"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "n": 9}, 2) == "0.10 [0.05, 0.15]"
