@@ -58,6 +58,15 @@ def test_a_rerun_reuses_finished_runs_and_force_starts_over(stub_study, tmp_path
     assert len(stub_study) == 12
 
 
+def test_a_rerun_gives_reused_runs_the_groups_of_todays_plan(stub_study, tmp_path):
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False, workers=0)
+    more = [({**group, "budget": "short"}, config) for group, config in STUB.plan(2, False)]  # a setting named anew
+    grown = dataclasses.replace(STUB, plan=lambda seeds, quick: more,
+                                summarise=lambda runs: [r["group"]["budget"] for r in runs])
+    study = run_study(grown, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False, workers=0)
+    assert len(stub_study) == 4 and study["summary"] == ["short"] * 4  # nothing measured again
+
+
 def test_an_interrupted_study_keeps_its_finished_runs(stub_study, tmp_path):
     def dies_on_the_third(config, cache_dir):
         if len(stub_study) == 2:

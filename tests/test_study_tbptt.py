@@ -2,39 +2,47 @@ import json
 
 import pytest
 
-from lstmlab.studies.tbptt import GRID, arms, plan, summarise
+from lstmlab.studies.tbptt import GRID, LONGER, arms, plan, summarise
 
 
 def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_every_group():
     runs = plan(seeds=3, quick=False)
-    per_seed = sum(len(arms(t, target, depths)) for t, (targets, _, _) in GRID.items() for target, depths in targets.items())
+    per_seed = sum(len(arms(t, target, depths, epochs)) for t, (targets, _, epochs) in GRID.items()
+                   for target, depths in targets.items())
     assert len(runs) == 3 * per_seed
     for seq_len, (targets, _, _) in GRID.items():
         for target in targets:
-            keys = {(g["k2"], g["k1"]) for g, _ in runs if g["seq_len"] == seq_len and g["target"] == target}
-            assert (seq_len, seq_len) in keys  # the full-BPTT arm every difference is paired with
+            keys = {(g["k2"], g["k1"], g["epochs"]) for g, _ in runs if g["seq_len"] == seq_len and g["target"] == target}
+            assert (seq_len, seq_len, 3) in keys  # the full-BPTT arm every difference is paired with
+            assert (seq_len, seq_len, 3 * LONGER) in keys  # and its convergence check
     group, config = runs[0]
-    assert group == {"seq_len": 25, "target": "final", "k2": 25, "k1": 25}
+    assert group == {"seq_len": 25, "target": "final", "k2": 25, "k1": 25, "epochs": 3}
     assert (config.task.n_train, config.train.epochs, config.layers) == (64_000, 3, (1,))
     assert {(c.task.seed, c.train.seed) for _, c in runs} == {(s, s) for s in range(3)}
     assert all(c.train.tbptt_scheme == "per-loss" for _, c in runs)
 
 
 def test_per_step_arms_are_matched_on_updates_with_k1_equal_t_and_on_samples_with_k1_equal_k2():
-    assert arms(25, "per-step", (1, 5)) == [(25, 25), (1, 25), (1, 1), (5, 25), (5, 5)]
-    assert arms(25, "final", (1, 5)) == [(25, 25), (1, 25), (5, 25)]
+    full = [(25, 25, 3), (25, 25, 3 * LONGER)]
+    assert arms(25, "per-step", (1, 5), 3) == full + [(1, 25, 3), (1, 1, 3), (5, 25, 3), (5, 5, 3)]
+    assert arms(25, "final", (1, 5), 3) == full + [(1, 25, 3), (5, 25, 3)]
 
 
-def _run(k2, seed, accuracy):
+def _run(k2, seed, accuracy, epochs=3):
     metrics = {"test_accuracy": accuracy, "noise_sigma": 1 - accuracy, "val_accuracy": [0.5, 0.9, accuracy],
                "epoch_seconds": 1.0, "step_memory_bytes": 1024 * k2, "updates_per_batch": 1}
-    return {"group": {"seq_len": 10, "target": "final", "k2": k2, "k1": 10}, "seed": seed, "metrics": metrics}
+    group = {"seq_len": 10, "target": "final", "k2": k2, "k1": 10, "epochs": epochs}
+    return {"group": group, "seed": seed, "metrics": metrics}
 
 
 def test_differences_from_full_bptt_are_paired_by_seed():
     # Seeds differ by 0.05 in both arms; k2 = 2 is always 0.01 below: only pairing resolves that.
     runs = [_run(k2, seed, 0.9 + 0.05 * (seed % 2) - (0.01 if k2 == 2 else 0)) for k2 in (10, 2) for seed in range(6)]
-    rows = {row["k2"]: row for row in summarise(runs)}
+    runs += [_run(10, seed, 0.9 + 0.05 * (seed % 2) + 0.02, epochs=12) for seed in range(6)]  # trained 4x as long
+    rows = {(row["k2"], row["epochs"]): row for row in summarise(runs)}
+    longer = rows.pop((10, 12))
+    assert longer["longer"] and longer["test_accuracy_vs_full"]["mean"] == pytest.approx(0.02)  # against 3 epochs
+    rows = {k2: row for (k2, _), row in rows.items()}
     shallow = rows[2]["test_accuracy_vs_full"]
     assert shallow["mean"] == pytest.approx(-0.01) and shallow["resolved"] and shallow["ci_high"] < 0
     assert rows[10]["test_accuracy_vs_full"]["mean"] == 0 and not rows[10]["test_accuracy_vs_full"]["resolved"]
@@ -47,8 +55,8 @@ def test_quick_study_end_to_end(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     out = tmp_path / "s"
     study = json.loads((out / "study.json").read_text())
-    assert study["complete"] and len(study["runs"]) == 2 * (3 + 5)
-    rows = {(r["target"], r["k2"], r["k1"]): r for r in study["summary"]}
+    assert study["complete"] and len(study["runs"]) == 2 * (4 + 6)
+    rows = {(r["target"], r["k2"], r["k1"]): r for r in study["summary"] if not r["longer"]}
     assert rows[("per-step", 4, 4)]["updates_per_batch"] == 3 and rows[("per-step", 4, 12)]["updates_per_batch"] == 1
     assert rows[("final", 1, 12)]["step_memory_bytes"] < rows[("final", 12, 12)]["step_memory_bytes"]
     for run in study["runs"]:
@@ -56,4 +64,4 @@ def test_quick_study_end_to_end(cli, tmp_path):
     for name in ("accuracy.png", "noise.png", "cost.png"):
         assert (out / name).stat().st_size > 10_000
     report = (out / "report.md").read_text()
-    assert "## T = 12" in report and "k2 = 4, k1 = T" in report and "full BPTT" in report
+    assert "## T = 12" in report and "k2 = 4, k1 = T" in report and "full BPTT, 8 epochs" in report

@@ -95,8 +95,8 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
     for key, (group, config) in by_key.items():
         labels[key] = ", ".join([f"{k} {v}" for k, v in group.items()] + [f"seed {config.train.seed}"])
         finished_run = finished.get(json.dumps(config.to_dict(), sort_keys=True))
-        if finished_run is not None:
-            runs[key] = finished_run
+        if finished_run is not None:  # its group from today's plan, which may name more settings than it did
+            runs[key] = {**finished_run, "group": group}
         else:
             jobs.append(Job(key, measure, (study.measure, config, cache_dir)))
     if runs:
