@@ -25,7 +25,7 @@ def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_eve
 def test_per_step_arms_are_matched_on_updates_with_k1_equal_t_and_on_samples_with_k1_equal_k2():
     full = [(25, 25, 3), (25, 25, 3 * LONGER)]
     assert arms(25, "per-step", (1, 5), 3) == full + [(1, 25, 3), (1, 1, 3), (5, 25, 3), (5, 5, 3)]
-    assert arms(25, "final", (1, 5), 3) == full + [(1, 25, 3), (5, 25, 3)]
+    assert arms(25, "final", (1, 5), 3) == full + [(1, 25, 3), (5, 25, 3), (1, 25, 3 * LONGER), (5, 25, 3 * LONGER)]
 
 
 def _run(k2, seed, accuracy, epochs=3):
@@ -39,9 +39,11 @@ def test_differences_from_full_bptt_are_paired_by_seed():
     # Seeds differ by 0.05 in both arms; k2 = 2 is always 0.01 below: only pairing resolves that.
     runs = [_run(k2, seed, 0.9 + 0.05 * (seed % 2) - (0.01 if k2 == 2 else 0)) for k2 in (10, 2) for seed in range(6)]
     runs += [_run(10, seed, 0.9 + 0.05 * (seed % 2) + 0.02, epochs=12) for seed in range(6)]  # trained 4x as long
+    runs += [_run(2, seed, 0.9 + 0.05 * (seed % 2) + 0.015, epochs=12) for seed in range(6)]
     rows = {(row["k2"], row["epochs"]): row for row in summarise(runs)}
     longer = rows.pop((10, 12))
     assert longer["longer"] and longer["test_accuracy_vs_full"]["mean"] == pytest.approx(0.02)  # against 3 epochs
+    assert rows.pop((2, 12))["test_accuracy_vs_full"]["mean"] == pytest.approx(-0.005)  # against full at 12 epochs
     rows = {k2: row for (k2, _), row in rows.items()}
     shallow = rows[2]["test_accuracy_vs_full"]
     assert shallow["mean"] == pytest.approx(-0.01) and shallow["resolved"] and shallow["ci_high"] < 0
@@ -55,7 +57,7 @@ def test_quick_study_end_to_end(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     out = tmp_path / "s"
     study = json.loads((out / "study.json").read_text())
-    assert study["complete"] and len(study["runs"]) == 2 * (4 + 6)
+    assert study["complete"] and len(study["runs"]) == 2 * (6 + 6)
     rows = {(r["target"], r["k2"], r["k1"]): r for r in study["summary"] if not r["longer"]}
     assert rows[("per-step", 4, 4)]["updates_per_batch"] == 3 and rows[("per-step", 4, 12)]["updates_per_batch"] == 1
     assert rows[("final", 1, 12)]["step_memory_bytes"] < rows[("final", 12, 12)]["step_memory_bytes"]

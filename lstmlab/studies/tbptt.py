@@ -39,11 +39,12 @@ METRICS = ("test_accuracy", "noise_sigma")
 
 
 def arms(seq_len: int, target: str, depths: tuple, epochs: int) -> list[tuple[int, int, int]]:
-    """(k2, k1, epochs) of every arm: full BPTT (T, T) first, and again at LONGER times the budget;
-    per-step targets get k1 = T and k1 = k2 per depth."""
+    """(k2, k1, epochs) of every arm: full BPTT (T, T) first, and again at LONGER times the budget.
+    A final target's depths train at both budgets (they cost less than full BPTT); per-step targets
+    get k1 = T and k1 = k2 per depth at the budget (they cost up to k2 times full BPTT)."""
     full = [(seq_len, seq_len, epochs), (seq_len, seq_len, LONGER * epochs)]
     if target == "final":
-        return full + [(k2, seq_len, epochs) for k2 in depths]
+        return full + [(k2, seq_len, budget) for budget in (epochs, LONGER * epochs) for k2 in depths]
     return full + [(k2, k1, epochs) for k2 in depths for k1 in (seq_len, k2)]
 
 
@@ -84,8 +85,9 @@ def headline(metrics: dict) -> str:
 
 
 def summarise(runs: list[dict]) -> list[dict]:
-    """A row per arm: each metric described over seeds, and paired with full BPTT of its seeds at the
-    budget (the fewest epochs of its length and target; the longer full-BPTT arm is the convergence check)."""
+    """A row per arm: each metric described over seeds, and paired with full BPTT of its seeds trained
+    as long; full BPTT at LONGER times the budget (the fewest epochs of its length and target) is paired
+    with full BPTT at the budget instead: the convergence check."""
     by_arm = {key: {r["seed"]: r["metrics"] for r in members}
               for key, members in groups(runs, ("seq_len", "target", "k2", "k1", "epochs")).items()}
     budget = {}
@@ -94,7 +96,9 @@ def summarise(runs: list[dict]) -> list[dict]:
     rows = []
     for (seq_len, target, k2, k1, epochs), seeds in by_arm.items():
         metrics = list(seeds.values())
-        full = by_arm.get((seq_len, target, seq_len, seq_len, budget[seq_len, target]), {})
+        is_full = k2 == seq_len and k1 == seq_len
+        against = budget[seq_len, target] if is_full else epochs
+        full = by_arm.get((seq_len, target, seq_len, seq_len, against), {})
         curves = np.array([m["val_accuracy"] for m in metrics], dtype=np.float64)  # (seeds, epochs + 1)
         row = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs,
                "longer": epochs > budget[seq_len, target], "seeds": len(seeds),
@@ -111,23 +115,25 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def _label(row: dict) -> str:
-    if row["longer"]:
-        return f"full BPTT, {row['epochs']} epochs"
+    longer = f", {row['epochs']} epochs" if row["longer"] else ""
     if row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]:
-        return "full BPTT"
+        return f"full BPTT{longer}"
     if row["target"] == "final":
-        return f"k2 = {row['k2']}"
-    return f"k2 = {row['k2']}, k1 = {'T' if row['k1'] == row['seq_len'] else row['k1']}"
+        return f"k2 = {row['k2']}{longer}"
+    return f"k2 = {row['k2']}, k1 = {'T' if row['k1'] == row['seq_len'] else row['k1']}{longer}"
 
 
 def _lines(rows: list[dict], seq_len: int):
-    """(label, rows over k2) per drawn line of one length: final; per-step k1 = T; per-step k1 = k2.
-    Full BPTT (k2 = T) ends every line."""
+    """(label, rows over k2) per drawn line of one length: final (at each budget); per-step k1 = T;
+    per-step k1 = k2. Full BPTT (k2 = T) ends every line."""
     for target in ("final", "per-step"):
         same = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and not r["longer"]]
         full = [r for r in same if r["k2"] == seq_len]
         if target == "final":
             yield "final target", sorted(same, key=lambda r: r["k2"])
+            longer = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and r["longer"]]
+            if len(longer) > 1:
+                yield f"final target, {longer[0]['epochs']} epochs", sorted(longer, key=lambda r: r["k2"])
             continue
         for name, matched in (("k1 = T", lambda r: r["k1"] == seq_len), ("k1 = k2", lambda r: r["k1"] == r["k2"])):
             line = [r for r in same if matched(r) and r["k2"] < seq_len] + full
@@ -145,14 +151,15 @@ def draw(study: dict, out: Path) -> list[str]:
                                  ("noise.png", "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)")):
         fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.4), squeeze=False)
         for ax, seq_len in zip(axes[0], lengths):
-            for (label, line), marker in zip(_lines(rows, seq_len), "os^"):
+            for (label, line), marker in zip(_lines(rows, seq_len), "osv^"):
                 line = [r for r in line if r["k2"] < seq_len]
                 mean = np.array([r[metric]["mean"] for r in line])
                 errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in line]).T - mean)
                 ax.errorbar([r["k2"] for r in line], mean, yerr=np.nan_to_num(errors), marker=marker, capsize=3,
                             label=label)
             ax.axhline(0, color="grey", lw=1)
-            for row, style in zip((r for r in rows if r["seq_len"] == seq_len and r["longer"]), (":", "-.")):
+            checks = (r for r in rows if r["seq_len"] == seq_len and r["longer"] and r["k2"] == seq_len)
+            for row, style in zip(checks, (":", "-.")):
                 ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
                            label=f"full BPTT at {row['epochs']} epochs, {row['target']} target")
             ax.set_xscale("log")
@@ -168,7 +175,7 @@ def draw(study: dict, out: Path) -> list[str]:
 
     fig, axes = plt.subplots(2, len(lengths), figsize=(5.5 * len(lengths), 7.4), squeeze=False, sharex="col")
     for column, seq_len in enumerate(lengths):
-        for (label, line), marker in zip(_lines(rows, seq_len), "os^"):
+        for (label, line), marker in zip(_lines(rows, seq_len), "osv^"):
             ks = [r["k2"] for r in line]
             axes[0, column].plot(ks, [r["epoch_seconds"]["mean"] for r in line], marker=marker, label=label)
             axes[1, column].plot(ks, [r["step_memory_bytes"] / 2**20 for r in line], marker=marker, label=label)
