@@ -142,6 +142,8 @@ def _lines(rows: list[dict], seq_len: int):
 
 
 def draw(study: dict, out: Path) -> list[str]:
+    from matplotlib.ticker import NullLocator
+
     from lstmlab.plots import plt
 
     rows = study["summary"]
@@ -163,6 +165,9 @@ def draw(study: dict, out: Path) -> list[str]:
                 ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
                            label=f"full BPTT at {row['epochs']} epochs, {row['target']} target")
             ax.set_xscale("log")
+            depths = sorted({r["k2"] for r in rows if r["seq_len"] == seq_len and r["k2"] < seq_len})
+            ax.set_xticks(depths, [str(k) for k in depths])  # only the depths tried
+            ax.xaxis.set_minor_locator(NullLocator())
             ax.set_xlabel("truncation depth k2 (steps each loss backpropagates), log scale")
             ax.set_ylabel(ylabel)
             ax.set_title(f"T = {seq_len}: mean and 95% interval of the paired difference")
@@ -176,6 +181,8 @@ def draw(study: dict, out: Path) -> list[str]:
     fig, axes = plt.subplots(2, len(lengths), figsize=(5.5 * len(lengths), 7.4), squeeze=False, sharex="col")
     for column, seq_len in enumerate(lengths):
         for (label, line), marker in zip(_lines(rows, seq_len), "osv^"):
+            if line[0]["longer"]:  # the same cost per epoch as at the budget
+                continue
             ks = [r["k2"] for r in line]
             axes[0, column].plot(ks, [r["epoch_seconds"]["mean"] for r in line], marker=marker, label=label)
             axes[1, column].plot(ks, [r["step_memory_bytes"] / 2**20 for r in line], marker=marker, label=label)
@@ -185,6 +192,9 @@ def draw(study: dict, out: Path) -> list[str]:
         axes[1, column].set_xlabel("truncation depth k2, log scale (k2 = T: full BPTT)")
         for ax in axes[:, column]:
             ax.set_xscale("log")
+            depths = sorted({r["k2"] for r in rows if r["seq_len"] == seq_len})
+            ax.set_xticks(depths, [str(k) for k in depths])
+            ax.xaxis.set_minor_locator(NullLocator())
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
     fig.tight_layout()
