@@ -24,7 +24,8 @@ def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_eve
 
 def test_per_step_arms_are_matched_on_updates_with_k1_equal_t_and_on_samples_with_k1_equal_k2():
     full = [(25, 25, 3), (25, 25, 3 * LONGER)]
-    assert arms(25, "per-step", (1, 5), 3) == full + [(1, 25, 3), (1, 1, 3), (5, 25, 3), (5, 5, 3)]
+    assert arms(25, "per-step", (1, 5), 3) == full + [(1, 25, 3), (1, 1, 3), (5, 25, 3), (5, 5, 3), (1, 25, 12),
+                                                      (1, 1, 12), (5, 25, 12), (5, 5, 12)]
     assert arms(25, "final", (1, 5), 3) == full + [(1, 25, 3), (5, 25, 3), (1, 25, 3 * LONGER), (5, 25, 3 * LONGER)]
 
 
@@ -57,7 +58,7 @@ def test_quick_study_end_to_end(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     out = tmp_path / "s"
     study = json.loads((out / "study.json").read_text())
-    assert study["complete"] and len(study["runs"]) == 2 * (6 + 6)
+    assert study["complete"] and len(study["runs"]) == 2 * (6 + 10)
     rows = {(r["target"], r["k2"], r["k1"]): r for r in study["summary"] if not r["longer"]}
     assert rows[("per-step", 4, 4)]["updates_per_batch"] == 3 and rows[("per-step", 4, 12)]["updates_per_batch"] == 1
     assert rows[("final", 1, 12)]["step_memory_bytes"] < rows[("final", 12, 12)]["step_memory_bytes"]

@@ -39,13 +39,13 @@ METRICS = ("test_accuracy", "noise_sigma")
 
 
 def arms(seq_len: int, target: str, depths: tuple, epochs: int) -> list[tuple[int, int, int]]:
-    """(k2, k1, epochs) of every arm: full BPTT (T, T) first, and again at LONGER times the budget.
-    A final target's depths train at both budgets (they cost less than full BPTT); per-step targets
-    get k1 = T and k1 = k2 per depth at the budget (they cost up to k2 times full BPTT)."""
-    full = [(seq_len, seq_len, epochs), (seq_len, seq_len, LONGER * epochs)]
+    """(k2, k1, epochs) of every arm: full BPTT (T, T) first, then every depth, each at the budget
+    and at LONGER times it; per-step targets get k1 = T and k1 = k2 per depth."""
+    budgets = (epochs, LONGER * epochs)
+    full = [(seq_len, seq_len, budget) for budget in budgets]
     if target == "final":
-        return full + [(k2, seq_len, budget) for budget in (epochs, LONGER * epochs) for k2 in depths]
-    return full + [(k2, k1, epochs) for k2 in depths for k1 in (seq_len, k2)]
+        return full + [(k2, seq_len, budget) for budget in budgets for k2 in depths]
+    return full + [(k2, k1, budget) for budget in budgets for k2 in depths for k1 in (seq_len, k2)]
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
@@ -124,21 +124,18 @@ def _label(row: dict) -> str:
 
 
 def _lines(rows: list[dict], seq_len: int):
-    """(label, rows over k2) per drawn line of one length: final (at each budget); per-step k1 = T;
-    per-step k1 = k2. Full BPTT (k2 = T) ends every line."""
-    for target in ("final", "per-step"):
-        same = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and not r["longer"]]
-        full = [r for r in same if r["k2"] == seq_len]
-        if target == "final":
-            yield "final target", sorted(same, key=lambda r: r["k2"])
-            longer = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and r["longer"]]
-            if len(longer) > 1:
-                yield f"final target, {longer[0]['epochs']} epochs", sorted(longer, key=lambda r: r["k2"])
-            continue
-        for name, matched in (("k1 = T", lambda r: r["k1"] == seq_len), ("k1 = k2", lambda r: r["k1"] == r["k2"])):
-            line = [r for r in same if matched(r) and r["k2"] < seq_len] + full
-            if len(line) > 1:
-                yield f"per-step, {name}", sorted(line, key=lambda r: r["k2"])
+    """(label, rows over k2) per drawn line of one length: per target and budget, the final target's
+    depths, or the per-step depths with k1 = T and with k1 = k2. Full BPTT (k2 = T) ends every line."""
+    kinds = {"final": (("final target", lambda r: True),),
+             "per-step": (("per-step, k1 = T", lambda r: r["k1"] == seq_len),
+                          ("per-step, k1 = k2", lambda r: r["k1"] == r["k2"] or r["k2"] == seq_len))}
+    for target, lines in kinds.items():
+        for longer in (False, True):
+            same = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and r["longer"] == longer]
+            for name, member in lines:
+                line = sorted((r for r in same if member(r)), key=lambda r: r["k2"])
+                if len(line) > 1:
+                    yield name + (f", {line[0]['epochs']} epochs" if longer else ""), line
 
 
 def draw(study: dict, out: Path) -> list[str]:
@@ -153,7 +150,7 @@ def draw(study: dict, out: Path) -> list[str]:
                                  ("noise.png", "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)")):
         fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.4), squeeze=False)
         for ax, seq_len in zip(axes[0], lengths):
-            for (label, line), marker in zip(_lines(rows, seq_len), "osv^"):
+            for (label, line), marker in zip(_lines(rows, seq_len), "osv^DP"):
                 line = [r for r in line if r["k2"] < seq_len]
                 mean = np.array([r[metric]["mean"] for r in line])
                 errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in line]).T - mean)
@@ -180,7 +177,7 @@ def draw(study: dict, out: Path) -> list[str]:
 
     fig, axes = plt.subplots(2, len(lengths), figsize=(5.5 * len(lengths), 7.4), squeeze=False, sharex="col")
     for column, seq_len in enumerate(lengths):
-        for (label, line), marker in zip(_lines(rows, seq_len), "osv^"):
+        for (label, line), marker in zip(_lines(rows, seq_len), "osv^DP"):
             if line[0]["longer"]:  # the same cost per epoch as at the budget
                 continue
             ks = [r["k2"] for r in line]
