@@ -335,5 +335,5 @@ def render(study: dict, figures: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-STUDY = Study(name="length", question="trained at 25 (or 100), tested at 5 to 1,000: do the cells integrate?",
+STUDY = Study(name="length", question="trained at 25 (or 100), tested at 5 to 1,000, and probes of the running sum: do the cells integrate",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)
