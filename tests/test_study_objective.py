@@ -2,7 +2,8 @@ import json
 
 import numpy as np
 
-from lstmlab.studies.objective import DISTANCE_EDGES, LEARNING_RATES, OBJECTIVES, TARGETS, distance_bins, plan, summarise
+from lstmlab.studies.objective import (DISTANCE_EDGES, LEARNING_RATES, OBJECTIVES, TARGETS, distance_bins, plan,
+                                       summarise)
 
 
 def test_every_arm_gets_the_same_data_initial_weights_and_budget():
@@ -23,15 +24,18 @@ def test_distance_bins():
 
 
 def _run(objective, target, rate, seed, val, test):
-    metrics = {"test_accuracy": test, "noise_sigma": 1 - test, "curve": {"samples": [0, 10], "val_accuracy": [0.5, val]},
+    metrics = {"test_accuracy": test, "noise_sigma": 1 - test,
+               "curve": {"samples": [0, 10], "val_accuracy": [0.5, val]},
                "by_distance": {"count": [1] * 7, "accuracy": [test] * 7}}
-    return {"group": {"objective": objective, "target": target, "learning_rate": rate}, "seed": seed, "metrics": metrics}
+    group = {"objective": objective, "target": target, "learning_rate": rate}
+    return {"group": group, "seed": seed, "metrics": metrics}
 
 
 def test_the_best_rate_is_chosen_on_validation_and_comparisons_pair_seeds():
     runs = []
     for seed in range(5):
-        for rate, val, test in ((1e-3, 0.90, 0.99), (3e-3, 0.95, 0.90)):  # the test favours the rate validation does not
+        # the test set favours the rate that validation does not: the choice must follow validation
+        for rate, val, test in ((1e-3, 0.90, 0.99), (3e-3, 0.95, 0.90)):
             runs.append(_run("classification", "final", rate, seed, val, test + 0.001 * seed))
         runs.append(_run("label-regression", "final", 1e-3, seed, 0.9, 0.92 + 0.001 * seed + 0.0001 * (seed % 2)))
     summary = summarise(runs)

@@ -12,7 +12,8 @@ def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_eve
     assert len(runs) == 3 * per_seed
     for seq_len, (targets, _, _) in GRID.items():
         for target in targets:
-            keys = {(g["k2"], g["k1"], g["epochs"]) for g, _ in runs if g["seq_len"] == seq_len and g["target"] == target}
+            keys = {(g["k2"], g["k1"], g["epochs"]) for g, _ in runs
+                    if g["seq_len"] == seq_len and g["target"] == target}
             assert (seq_len, seq_len, 3) in keys  # the full-BPTT arm every difference is paired with
             assert (seq_len, seq_len, 3 * LONGER) in keys  # and its convergence check
     group, config = runs[0]
@@ -49,7 +50,8 @@ def test_differences_from_full_bptt_are_paired_by_seed():
     shallow = rows[2]["test_accuracy_vs_full"]
     assert shallow["mean"] == pytest.approx(-0.01) and shallow["resolved"] and shallow["ci_high"] < 0
     assert rows[10]["test_accuracy_vs_full"]["mean"] == 0 and not rows[10]["test_accuracy_vs_full"]["resolved"]
-    assert rows[2]["last_epoch_gain"]["mean"] == pytest.approx(rows[2]["test_accuracy"]["mean"] - 0.9)  # val curve ends 0.9, accuracy
+    # the validation curve's last two points are 0.9 and the test accuracy
+    assert rows[2]["last_epoch_gain"]["mean"] == pytest.approx(rows[2]["test_accuracy"]["mean"] - 0.9)
 
 
 @pytest.mark.slow  # about 40 s

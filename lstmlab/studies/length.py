@@ -304,10 +304,12 @@ def render(study: dict, figures: list[str]) -> str:
         header = "| cell | objective | " + " | ".join(f"L = {L}" for L in mine[0]["lengths"]) + " |"
         rule = "|---|---|" + "---:|" * len(mine[0]["lengths"])
         lines += [f"## Trained at length {train_len}", "", "Test accuracy [95% CI]:", "", header, rule]
-        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["accuracy"]) + " |" for r in mine]
+        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["accuracy"]) + " |"
+                  for r in mine]
         lines.append("| majority answer | | " + " | ".join(f"{m:.3f}" for m in mine[0]["majority"]) + " |")
         lines += ["", "σ̂ [95% CI]:", "", header, rule]
-        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["sigma"]) + " |" for r in mine]
+        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["sigma"]) + " |"
+                  for r in mine]
         lines += ["", "Where the accuracy is above the majority line by its interval (its lower end above the line):",
                   ""]
         for r in mine:
@@ -335,5 +337,7 @@ def render(study: dict, figures: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-STUDY = Study(name="length", question="trained at 25 (or 100), tested at 5 to 1,000, and probes of the running sum: do the cells integrate",
+STUDY = Study(name="length",
+              question="trained at 25 (or 100), tested at 5 to 1,000, and probes of the running sum: "
+                       "do the cells integrate",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

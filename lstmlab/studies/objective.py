@@ -268,14 +268,16 @@ def render(study: dict, figures: list[str]) -> str:
         lines.append(f"| {row['name']} | {ci(accuracy)} | {verdict(accuracy)} | {ci(noise, 3)} | "
                      f"{verdict(noise)} |")
     lines += ["", "## Every arm at every learning rate", "",
-              "| objective | target | rate | validation accuracy | test accuracy | σ̂ |", "|---|---|---:|---:|---:|---:|"]
+              "| objective | target | rate | validation accuracy | test accuracy | σ̂ |",
+              "|---|---|---:|---:|---:|---:|"]
     for row in summary["arms"]:
         lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
                      f"{ci(row['val_accuracy'])} | {ci(row['test_accuracy'])} | {ci(row['noise_sigma'], 3)} |")
     best = _best_arms(summary)
     lines += ["", "Test accuracy by |sum - threshold|, each arm at its best rate (test sequences in the bin, summed "
               "over seeds, in brackets):", "",
-              "| arm | " + " | ".join(f"{b} ({n:,})" for b, n in zip(_bin_labels(), best[0]["by_distance_count"])) + " |",
+              "| arm | " + " | ".join(f"{b} ({n:,})" for b, n in zip(_bin_labels(), best[0]["by_distance_count"]))
+              + " |",
               "|---|" + "---:|" * len(_bin_labels())]
     for row in best:
         lines.append(f"| {_label(row)} | " + " | ".join(f"{m:.4f}" for m in row["by_distance_mean"]) + " |")
@@ -283,5 +285,6 @@ def render(study: dict, figures: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-STUDY = Study(name="objective", question="what the objective buys: the loss, the target's information, dense supervision",
+STUDY = Study(name="objective",
+              question="what the objective buys: the loss, the target's information, dense supervision",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

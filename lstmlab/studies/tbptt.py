@@ -14,9 +14,10 @@ compared with full BPTT on the same seeds (same data, same initial weights), pai
 Budgets: T = 25 uses the reference data and budget (64,000 sequences, 3 epochs); T = 100, final
 target only (a per-step arm at T = 100 costs up to k2 times full BPTT's compute), 32,000 training
 sequences for 3 epochs and 4,000 for validation. Whether that budget let full BPTT converge is
-measured, not assumed: full BPTT also trains LONGER times as long, and the report gives that arm's
-paired gain (and every arm's validation gain over its last epoch). Measured per run: test accuracy, σ̂ (`noise.py`), the validation
-accuracy after every epoch, seconds per epoch and the train step's working memory.
+measured, not assumed: every arm also trains LONGER times as long (at T = 100 the final target's),
+and the report gives full BPTT's paired gain from that (and every arm's validation gain over its last
+epoch). Measured per run: test accuracy, σ̂ (`noise.py`), the validation accuracy after every epoch,
+seconds per epoch and the train step's working memory.
 """
 
 from pathlib import Path
@@ -72,7 +73,8 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
     epochs = [h.seconds for h in fitted.history[1:]]
     return {
         "test_accuracy": float(correct.mean()),
-        "noise_sigma": integration_noise(np.abs(x_test.astype(np.float64).sum(axis=1) - config.task.threshold), correct),
+        "noise_sigma": integration_noise(np.abs(x_test.astype(np.float64).sum(axis=1) - config.task.threshold),
+                                         correct),
         "val_accuracy": [h.val_accuracy for h in fitted.history],  # before training, then after every epoch
         "epoch_seconds": sum(epochs[1:]) / len(epochs[1:]) if len(epochs) > 1 else epochs[0],  # the first compiles
         "step_memory_bytes": trainer.step_memory_bytes(),
@@ -109,7 +111,8 @@ def summarise(runs: list[dict]) -> list[dict]:
                "last_epoch_gain": describe(curves[:, -1] - curves[:, -2])}
         for name in METRICS:
             row[name] = (describe_finite if name == "noise_sigma" else describe)([m[name] for m in metrics])
-            row[f"{name}_vs_full"] = paired({s: m[name] for s, m in full.items()}, {s: m[name] for s, m in seeds.items()})
+            row[f"{name}_vs_full"] = paired({s: m[name] for s, m in full.items()},
+                                            {s: m[name] for s, m in seeds.items()})
         rows.append(row)
     return rows
 
