@@ -65,7 +65,8 @@ def test_quick_study_end_to_end(cli, tmp_path):
     assert rows[("per-step", 4, 4)]["updates_per_batch"] == 3 and rows[("per-step", 4, 12)]["updates_per_batch"] == 1
     assert rows[("final", 1, 12)]["step_memory_bytes"] < rows[("final", 12, 12)]["step_memory_bytes"]
     for run in study["runs"]:
-        assert 0.5 < run["metrics"]["test_accuracy"] <= 1 and len(run["metrics"]["val_accuracy"]) == 3
+        epochs = run["config"]["train"]["epochs"]  # 2, or 4x that for the convergence arms
+        assert 0.5 < run["metrics"]["test_accuracy"] <= 1 and len(run["metrics"]["val_accuracy"]) == epochs + 1
     for name in ("accuracy.png", "noise.png", "cost.png"):
         assert (out / name).stat().st_size > 10_000
     report = (out / "report.md").read_text()

@@ -168,7 +168,10 @@ def test_ctrl_c_stops_every_worker_and_a_rerun_continues(cli, shared):
     driver = subprocess.Popen(
         [sys.executable, "-m", "lstmlab", "sweep", "interrupt.toml", "--out", "interrupted", "--cache-dir", "cache",
          "--workers", "2"], cwd=shared, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True,
+        # As in a terminal: a shell without job control starts background jobs with SIGINT ignored, which a
+        # Python child would inherit (no KeyboardInterrupt at all) when the tests run in the background.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (shared / "interrupted" / "runs.csv").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
