@@ -16,8 +16,8 @@ class Study:
     """A question answered by a grid of single-model runs over seeds; `runner.run_study` runs it.
 
     plan(seeds, quick) -> the runs to make; measure(config, cache_dir) -> one run's metrics (a
-    JSON-able dict); headline(metrics) -> a progress line; summarise(runs) -> the summary rows;
-    draw(study, out) -> the figure files it wrote into out; render(study, figures) -> report.md.
+    JSON-able dict); headline(metrics) -> a progress line; summarise(runs) -> the summary (rows, or
+    a dict of tables); draw(study, out) -> the figure files it wrote into out; render(study, figures) -> report.md.
     """
 
     name: str
@@ -25,7 +25,7 @@ class Study:
     plan: Callable[[int, bool], Plan]
     measure: Callable[[RunConfig, Path], dict]
     headline: Callable[[dict], str]
-    summarise: Callable[[list[dict]], list[dict]]
+    summarise: Callable[[list[dict]], list[dict] | dict]  # JSON-able: study.json holds it
     draw: Callable[[dict, Path], list[str]]
     render: Callable[[dict, list[str]], str]
 
