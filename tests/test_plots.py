@@ -128,6 +128,7 @@ def test_tbptt_figures_draw_each_arm_against_full_bptt_of_its_own_length(tmp_pat
         truncated = {r["k2"] for r in study["summary"] if r["seq_len"] == seq_len and r["k2"] < seq_len}
         drawn = [container.lines[0] for container in ax.containers]  # the errorbar lines: one per kind of arm
         assert drawn and all(set(line.get_xdata()) <= truncated for line in drawn)  # full BPTT is the 0 line
+        assert len(drawn) == len(list(tbptt._lines(study["summary"], seq_len)))  # every kind, none dropped
         assert any(line.get_label().startswith("full BPTT at 12 epochs") for line in ax.get_lines())  # convergence
         assert any(list(line.get_ydata()) == [0, 0] for line in ax.get_lines())
         means = [r["test_accuracy_vs_full"]["mean"] for r in study["summary"]

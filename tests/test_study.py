@@ -109,7 +109,7 @@ def test_the_cli_offers_exactly_the_studies_there_are():
 
 
 def test_describe_finite_counts_infinite_seeds_apart_and_ci_says_so():
-    from lstmlab.studies.base import ci, describe_finite
+    from lstmlab.studies.base import ci, describe_finite, interval
 
     mixed = describe_finite([0.2, 0.3, float("inf"), None, 0.25])  # None: a σ̂ stored as "infinite"
     assert mixed["n"] == 5 and mixed["infinite"] == 2 and mixed["mean"] == pytest.approx(0.25)
@@ -117,3 +117,5 @@ def test_describe_finite_counts_infinite_seeds_apart_and_ci_says_so():
     assert ci(describe_finite([float("inf")] * 3)) == "∞ (3 of 3)"
     assert ci(describe_finite([0.5])) == "0.5000"  # one value: no interval
     assert ci({"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "n": 9}, 2) == "0.10 [0.05, 0.15]"
+    assert interval({"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "n": 9}, 2) == "[0.05, 0.15]"
+    assert interval(describe_finite([0.5])) == "" and interval(describe_finite([float("inf")] * 2)) == ""

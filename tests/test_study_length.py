@@ -7,7 +7,8 @@ import pytest
 
 from lstmlab import tasks
 from lstmlab.config import TaskConfig
-from lstmlab.studies.length import TEST, fresh_sequences, length_scores, plan, probe_r2, probe_steps
+from lstmlab.studies.base import ci
+from lstmlab.studies.length import TEST, fresh_sequences, length_scores, plan, probe_r2, probe_steps, summarise
 
 
 def test_plan_counts_groups_and_shared_data():
@@ -72,6 +73,34 @@ def test_the_test_lengths_score_fresh_sequences_against_their_own_labels():
     regression = TaskConfig(seq_len=6, seed=3, objective="regression")  # the exact sum: every answer right
     exact = length_scores(lambda x: x.astype(np.float64).sum(axis=1), regression, False, (3, 50), 400)
     assert exact["accuracy"] == [1.0, 1.0] and exact["sigma"] == [0.0, 0.0]
+
+
+def _run(seed, objective, accuracy, sigma):
+    curve = {"r2": [0.5, 0.9], "best_unit": [0.4, 0.8]}
+    metrics = {"test_accuracy": 0.9, "by_length": {"lengths": [5, 25], "accuracy": accuracy, "sigma": sigma,
+                                                   "majority": [0.6, 0.6]},
+               "probe": {"trained": {"h": curve}, "init": {"h": curve}}}
+    return {"group": {"cell": "rnn", "objective": objective, "train_len": 25}, "seed": seed, "metrics": metrics}
+
+
+def test_summary_gives_sigma_over_the_finite_seeds_and_counts_the_infinite_ones():
+    sigmas = ([None, 0.2], [0.4, 0.3], [0.6, 0.4])  # None: σ̂ infinite
+    (row,) = summarise([_run(seed, "regression", [0.8, 0.9], sigma) for seed, sigma in enumerate(sigmas)])
+    at_5, at_25 = row["sigma"]
+    assert (at_5["n"], at_5["infinite"], at_5["mean"]) == (3, 1, pytest.approx(0.5))
+    assert (at_25["infinite"], at_25["mean"]) == (0, pytest.approx(0.3))
+    assert ci(at_5, 2).endswith("(1 of 3: ∞)")
+    assert "accuracy_vs_classification" not in row  # no classifier to pair with
+
+
+def test_regression_is_paired_with_the_classifier_of_its_seed():
+    # Seeds differ by 0.1; regression is 0.02 above at length 5 in every seed, level at 25.
+    runs = [_run(seed, "classification", [0.7 + 0.1 * (seed % 2), 0.9], [0.3, 0.2]) for seed in range(6)]
+    runs += [_run(seed, "regression", [0.72 + 0.1 * (seed % 2), 0.9], [0.3, 0.2]) for seed in range(6)]
+    regression = next(r for r in summarise(runs) if r["objective"] == "regression")
+    at_5, at_25 = regression["accuracy_vs_classification"]
+    assert at_5["mean"] == pytest.approx(0.02) and at_5["resolved"] and at_5["ci_low"] > 0
+    assert at_25["mean"] == 0 and not at_25["resolved"]
 
 
 def test_probe_steps():

@@ -19,7 +19,8 @@ mean loss makes one update. k1 defaults to k2.
 between chunks with its gradient stopped, one update after every chunk that has a loss. A loss then
 backpropagates to the start of its own chunk: between 1 and k steps, not k. A final-step target
 backpropagates through the last chunk only (at T = 25, k = 5 and 10 both leave a last chunk of 5).
-This is what lstmlab did before; the committed TBPTT study measured it.
+This is what lstmlab did before; `lstmlab study tbptt` measures it against per-loss k2 = k1 = k
+(the same updates) with per-step targets.
 
 k2 = 0 or >= T with one update per batch (k1 = 0 or >= T) is full BPTT, in either scheme.
 """

@@ -60,12 +60,18 @@ def describe_finite(values) -> dict:
     return {**stats, "n": len(values), "infinite": int(len(values) - len(finite))}
 
 
+def interval(stats: dict, digits: int = 4) -> str:
+    """'[low, high]' of a describe()/paired()/describe_finite() summary; '' where it has none (one seed)."""
+    low, high = stats["ci_low"], stats["ci_high"]
+    finite = low is not None and high is not None and np.isfinite(low) and np.isfinite(high)
+    return f"[{low:.{digits}f}, {high:.{digits}f}]" if finite else ""
+
+
 def ci(stats: dict, digits: int = 4) -> str:
     """'mean [low, high]' of a describe()/paired()/describe_finite() summary, for a report table: the
     mean alone where there is no interval, and how many seeds were infinite where some were."""
-    mean, low, high = stats["mean"], stats["ci_low"], stats["ci_high"]
+    mean = stats["mean"]
     if mean is None or not np.isfinite(mean):
         return f"∞ ({stats.get('infinite', stats['n'])} of {stats['n']})" if stats.get("infinite", 1) else "–"
-    text = f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]" if np.isfinite(low) and np.isfinite(high) \
-        else f"{mean:.{digits}f}"
+    text = f"{mean:.{digits}f} {interval(stats, digits)}".rstrip()
     return text + (f" ({stats['infinite']} of {stats['n']}: ∞)" if stats.get("infinite") else "")

@@ -18,7 +18,7 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, describe_finite, groups, pm
+from lstmlab.studies.base import Study, describe_finite, groups, interval, pm
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
 from lstmlab.sweeps.stats import MIN_PAIRS, paired, verdict
@@ -204,11 +204,6 @@ def draw(study: dict, out: Path) -> list[str]:
     return ["accuracy.png", "gradients.png"]
 
 
-def _interval(stats: dict, digits: int = 4) -> str:
-    low, high = stats["ci_low"], stats["ci_high"]
-    return f"[{low:.{digits}f}, {high:.{digits}f}]" if np.isfinite(low) and np.isfinite(high) else "(no interval)"
-
-
 def render(study: dict, figures: list[str]) -> str:
     seeds, arms = study["seeds"], _arms(study)
     config = study["runs"][0]["config"]
@@ -237,7 +232,7 @@ def render(study: dict, figures: list[str]) -> str:
             sigma = "∞" if noise["infinite"] == noise["n"] else f"{sigma} ({noise['infinite']} of {noise['n']}: ∞)"
         rising = " still rising" if gain["mean"] > RISING else ""
         lines.append(f"| {r['cell']} | {r['seq_len']} | {pm(acc['mean'], np.nan_to_num(acc['std']))} | "
-                     f"{_interval(acc)} | {sigma} | {r['majority_accuracy']:.4f} | {gain['mean']:+.4f}{rising} |")
+                     f"{interval(acc) or '(no interval)'} | {sigma} | {r['majority_accuracy']:.4f} | {gain['mean']:+.4f}{rising} |")
     lines += ["", "Paired differences of test accuracy (per seed, the same sequences; resolved when the 95% "
               f"interval excludes 0 and there are at least {MIN_PAIRS} pairs: below that a bootstrap interval is "
               "little more than the range):", "",
@@ -245,7 +240,7 @@ def render(study: dict, figures: list[str]) -> str:
     for r in (r for r in study["summary"] if r["kind"] == "difference"):
         stats = r["test_accuracy"]
         lines.append(f"| {r['seq_len']} | {r['cell']} − {r['against']} | "
-                     f"{stats['mean']:+.4f} ± {np.nan_to_num(stats['std']):.4f} | {_interval(stats)} | "
+                     f"{stats['mean']:+.4f} ± {np.nan_to_num(stats['std']):.4f} | {interval(stats) or '(no interval)'} | "
                      f"{claim(stats, r['cell'], r['against'])} |")
     longest = max(r["seq_len"] for r in arms)
     shown = [d for d in DISTANCES if d < longest]

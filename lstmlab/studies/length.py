@@ -11,6 +11,10 @@ sequences of 4x the training length (--quick: 2x) the hidden state h_t (and the 
 c_t) at every step t is regressed on S_t by least squares on half of them, and R² is measured on
 the other half; the best single unit's |correlation| with S_t says whether one unit integrates.
 The untrained model (the same initial weights) is the control.
+
+Regression against classification is compared in pairs: the same cell, training length and seed
+share the training data, the initial weights and the test sequences, so the per-seed difference of
+accuracy at each test length gets a bootstrap interval (`stats.paired`).
 """
 
 import dataclasses
@@ -20,10 +24,10 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, ci, groups
+from lstmlab.studies.base import Study, ci, describe_finite, groups
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.runner import train_one
-from lstmlab.sweeps.stats import describe
+from lstmlab.sweeps.stats import MIN_PAIRS, describe, paired, verdict
 from lstmlab.tasks.integration import labels
 
 CELLS = ("lstm", "gru", "rnn")
@@ -160,8 +164,9 @@ def headline(metrics: dict) -> str:
 
 
 def summarise(runs: list[dict]) -> list[dict]:
-    rows = []
+    rows, by_seed = [], {}  # by_seed: (cell, objective, train_len) -> {seed: accuracy at each test length}
     for (cell, objective, train_len), members in groups(runs, ("cell", "objective", "train_len")).items():
+        by_seed[cell, objective, train_len] = {r["seed"]: r["metrics"]["by_length"]["accuracy"] for r in members}
         metrics = [r["metrics"] for r in members]
         by_length = [m["by_length"] for m in metrics]
         lengths = range(len(by_length[0]["lengths"]))
@@ -176,19 +181,19 @@ def summarise(runs: list[dict]) -> list[dict]:
             "test_accuracy": describe([m["test_accuracy"] for m in metrics]),
             "lengths": by_length[0]["lengths"],
             "accuracy": [describe([b["accuracy"][i] for b in by_length]) for i in lengths],
-            "sigma": [_sigma_stats([b["sigma"][i] for b in by_length]) for i in lengths],
+            "sigma": [describe_finite([b["sigma"][i] for b in by_length]) for i in lengths],  # None: ∞
             "majority": [float(np.mean([b["majority"][i] for b in by_length])) for i in lengths],
             "probe": probes,
         })
+    # Regression - classification per test length, paired by seed (shared data, weights, test sequences).
+    for row in (r for r in rows if r["objective"] == "regression"):
+        classifier = by_seed.get((row["cell"], "classification", row["train_len"]))
+        if classifier:
+            mine = by_seed[row["cell"], "regression", row["train_len"]]
+            row["accuracy_vs_classification"] = [
+                paired({s: a[i] for s, a in classifier.items()}, {s: a[i] for s, a in mine.items()})
+                for i in range(len(row["lengths"]))]
     return rows
-
-
-def _sigma_stats(values) -> dict:
-    """describe() of σ̂ over seeds, or, where some seed's σ̂ is infinite (None), no statistics and their count."""
-    infinite = sum(v is None for v in values)
-    if infinite:
-        return {"n": len(values), "mean": None, "std": None, "ci_low": None, "ci_high": None, "infinite": infinite}
-    return {**describe(values), "infinite": 0}
 
 
 def _label(row: dict) -> str:
@@ -211,8 +216,8 @@ def draw(study: dict, out: Path) -> list[str]:
             for k, row in enumerate(mine):
                 lengths = np.array(row["lengths"], np.float64) * np.exp(0.04 * (k - (len(mine) - 1) / 2))  # apart
                 stats = row[key]
-                shown = [i for i, s in enumerate(stats)
-                         if s["mean"] is not None and (key == "accuracy" or s["mean"] > 0)]
+                # σ̂ drawn only where every seed's is finite (a mean over the finite ones alone would flatter)
+                shown = [i for i, s in enumerate(stats) if key == "accuracy" or (not s["infinite"] and s["mean"] > 0)]
                 left_out += len(stats) - len(shown)
                 mean = np.array([stats[i]["mean"] for i in shown])
                 low = np.nan_to_num(mean - np.array([stats[i]["ci_low"] for i in shown], np.float64))  # NaN: one seed
@@ -294,15 +299,15 @@ def render(study: dict, figures: list[str]) -> str:
         "seed). σ̂ is the σ of a probit fit P(right) = Φ(d / σ), d = |sum - threshold| (`studies/noise.py`): "
         "how precisely the model reads the sum; ∞ where at most half the answers are right (the count of such "
         "seeds in brackets). The majority line is the training majority answer (no) scored on the same "
-        "sequences. Mean over seeds and a bootstrap 95% interval of the mean [BCa, over seeds]; with few seeds "
-        "the intervals are wide and BCa is unreliable, so read a difference as shown only where the intervals "
-        "do not overlap.",
+        "sequences. Mean over seeds and a bootstrap 95% interval of the mean [BCa, over seeds]. Regression and "
+        "classification of a cell are compared in pairs (the same seed's data, initial weights and test "
+        "sequences); other differences between rows are shown only where their intervals do not overlap.",
         "",
     ]
     for train_len in sorted({r["train_len"] for r in rows}):
         mine = [r for r in rows if r["train_len"] == train_len]
-        header = "| cell | objective | " + " | ".join(f"L = {L}" for L in mine[0]["lengths"]) + " |"
-        rule = "|---|---|" + "---:|" * len(mine[0]["lengths"])
+        columns, numbers = " | ".join(f"L = {L}" for L in mine[0]["lengths"]), "---:|" * len(mine[0]["lengths"])
+        header, rule = f"| cell | objective | {columns} |", "|---|---|" + numbers
         lines += [f"## Trained at length {train_len}", "", "Test accuracy [95% CI]:", "", header, rule]
         lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["accuracy"]) + " |"
                   for r in mine]
@@ -310,6 +315,14 @@ def render(study: dict, figures: list[str]) -> str:
         lines += ["", "σ̂ [95% CI]:", "", header, rule]
         lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["sigma"]) + " |"
                   for r in mine]
+        versus = [r for r in mine if "accuracy_vs_classification" in r]
+        if versus:
+            lines += ["", "Regression − classification, test accuracy paired by seed (the same data, initial weights "
+                      f"and test sequences) [95% CI]; '=' where the interval holds 0 or there are under {MIN_PAIRS} "
+                      "pairs (unresolved):", "", f"| cell | {columns} |", "|---|" + numbers]
+            lines += [f"| {r['cell']} | " + " | ".join(
+                ci(d, 3) + (" =" if verdict(d) == "unresolved" else "") for d in r["accuracy_vs_classification"]) + " |"
+                for r in versus]
         lines += ["", "Where the accuracy is above the majority line by its interval (its lower end above the line):",
                   ""]
         for r in mine:

@@ -10,13 +10,17 @@ compared with full BPTT on the same seeds (same data, same initial weights), pai
                       matched on samples and on updates.
                       k1 = k2: an update every k2 steps (T / k2 per batch), the online form:
                       matched on samples, with T / k2 times the updates.
+    chunked           per-step targets, the "detach every k" scheme: chunks of k steps from the start,
+                      an update after each, so a loss reaches back 1 to k steps. Beside per-loss
+                      k2 = k1 = k: the same samples and updates, each loss's depth shortened.
 
 Budgets: T = 25 uses the reference data and budget (64,000 sequences, 3 epochs); T = 100, final
 target only (a per-step arm at T = 100 costs up to k2 times full BPTT's compute), 32,000 training
-sequences for 3 epochs and 4,000 for validation. Whether that budget let full BPTT converge is
-measured, not assumed: every arm also trains LONGER times as long (at T = 100 the final target's),
-and the report gives full BPTT's paired gain from that (and every arm's validation gain over its last
-epoch). Measured per run: test accuracy, σ̂ (`noise.py`), the validation accuracy after every epoch,
+sequences for 3 epochs and 4,000 for validation. Whether a budget let full BPTT converge is
+measured, not assumed: every arm also trains LONGER times as long, and full BPTT LONGER² times; full
+BPTT at each longer budget is paired with full BPTT at LONGER times fewer epochs, so the report gives
+what LONGER times the budget buys at the budget and at LONGER times it (and every arm's validation gain
+over its last epoch). Measured per run: test accuracy, σ̂ (`noise.py`), the validation accuracy after every epoch,
 seconds per epoch and the train step's working memory.
 """
 
@@ -35,32 +39,41 @@ from lstmlab.sweeps.stats import describe, paired, verdict
 GRID = {25: ({"final": (1, 2, 5, 10), "per-step": (1, 5, 10)}, (64_000, 16_000, 16_000), 3),
         100: ({"final": (1, 10, 25, 50)}, (32_000, 4_000, 16_000), 3)}
 QUICK_GRID = {12: ({"final": (1, 4), "per-step": (1, 4)}, (640, 256, 256), 2)}
-LONGER = 4  # the convergence check: full BPTT also trains LONGER times the budget
+# seq_len -> chunk lengths k of the chunked scheme's per-step arms, beside per-loss k2 = k1 = k (the same
+# updates; each loss reaches back 1 to k steps instead of k). k = 1 is per-loss k2 = k1 = 1 itself.
+CHUNKED, QUICK_CHUNKED = {25: (5, 10)}, {12: (4,)}
+LONGER = 4  # the convergence checks: every arm also trains LONGER times the budget, full BPTT LONGER² times
 METRICS = ("test_accuracy", "noise_sigma")
+MARKERS = "osv^DPXh*<>"  # one per drawn line: a line per target, scheme and budget
 
 
-def arms(seq_len: int, target: str, depths: tuple, epochs: int) -> list[tuple[int, int, int]]:
-    """(k2, k1, epochs) of every arm: full BPTT (T, T) first, then every depth, each at the budget
-    and at LONGER times it; per-step targets get k1 = T and k1 = k2 per depth."""
+def arms(seq_len: int, target: str, depths: tuple, epochs: int, chunked: tuple = ()) -> list[tuple]:
+    """(k2, k1, epochs, scheme) of every arm: full BPTT (T, T) first, at the budget, LONGER and LONGER²
+    times it, then every depth, at the budget and at LONGER times it; per-step targets get k1 = T and
+    k1 = k2 per depth, and the chunked scheme's chunk lengths k (as k2 = k1 = k)."""
     budgets = (epochs, LONGER * epochs)
-    full = [(seq_len, seq_len, budget) for budget in budgets]
+    full = [(seq_len, seq_len, budget, "per-loss") for budget in budgets + (LONGER ** 2 * epochs,)]
     if target == "final":
-        return full + [(k2, seq_len, budget) for budget in budgets for k2 in depths]
-    return full + [(k2, k1, budget) for budget in budgets for k2 in depths for k1 in (seq_len, k2)]
+        return full + [(k2, seq_len, budget, "per-loss") for budget in budgets for k2 in depths]
+    per_loss = [(k2, k1, budget, "per-loss") for budget in budgets for k2 in depths for k1 in (seq_len, k2)]
+    return full + per_loss + [(k, k, budget, "chunked") for budget in budgets for k in chunked]
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
     runs = []
+    chunked = QUICK_CHUNKED if quick else CHUNKED
     for seq_len, (targets, (n_train, n_val, n_test), budget) in (QUICK_GRID if quick else GRID).items():
         for target, depths in targets.items():
-            for k2, k1, epochs in arms(seq_len, target, depths, budget):
+            for k2, k1, epochs, scheme in arms(seq_len, target, depths, budget, chunked.get(seq_len, ())):
                 for seed in range(seeds):
                     task = TaskConfig(seq_len=seq_len, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                                       target=target)
-                    train = TrainConfig(epochs=epochs, seed=seed, tbptt=k2, tbptt_every=k1,
+                    train = TrainConfig(epochs=epochs, seed=seed, tbptt=k2, tbptt_scheme=scheme,
+                                        tbptt_every=k1 if scheme == "per-loss" else 0,  # chunked: every chunk
                                         steps_per_call=50 if quick else 250)
-                    runs.append(({"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs},
-                                 RunConfig(task=task, layers=(1,), train=train)))
+                    group = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs,
+                             "scheme": scheme}
+                    runs.append((group, RunConfig(task=task, layers=(1,), train=train)))
     return runs
 
 
@@ -88,22 +101,23 @@ def headline(metrics: dict) -> str:
 
 def summarise(runs: list[dict]) -> list[dict]:
     """A row per arm: each metric described over seeds, and paired with full BPTT of its seeds trained
-    as long; full BPTT at LONGER times the budget (the fewest epochs of its length and target) is paired
-    with full BPTT at the budget instead: the convergence check."""
+    as long; full BPTT beyond the budget (the fewest epochs of its length and target) is paired with
+    full BPTT at LONGER times fewer epochs instead: the convergence checks. `times`: epochs / budget."""
     by_arm = {key: {r["seed"]: r["metrics"] for r in members}
-              for key, members in groups(runs, ("seq_len", "target", "k2", "k1", "epochs")).items()}
+              for key, members in groups(runs, ("seq_len", "target", "k2", "k1", "epochs", "scheme")).items()}
     budget = {}
-    for seq_len, target, _, _, epochs in by_arm:
+    for seq_len, target, _, _, epochs, _ in by_arm:
         budget[seq_len, target] = min(epochs, budget.get((seq_len, target), epochs))
     rows = []
-    for (seq_len, target, k2, k1, epochs), seeds in by_arm.items():
+    for (seq_len, target, k2, k1, epochs, scheme), seeds in by_arm.items():
         metrics = list(seeds.values())
         is_full = k2 == seq_len and k1 == seq_len
-        against = budget[seq_len, target] if is_full else epochs
-        full = by_arm.get((seq_len, target, seq_len, seq_len, against), {})
+        times = epochs // budget[seq_len, target]
+        against = epochs // LONGER if is_full and times > 1 else epochs
+        full = by_arm.get((seq_len, target, seq_len, seq_len, against, "per-loss"), {})
         curves = np.array([m["val_accuracy"] for m in metrics], dtype=np.float64)  # (seeds, epochs + 1)
-        row = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs,
-               "longer": epochs > budget[seq_len, target], "seeds": len(seeds),
+        row = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs, "scheme": scheme,
+               "times": times, "seeds": len(seeds),
                "updates_per_batch": metrics[0]["updates_per_batch"],
                "step_memory_bytes": max(m["step_memory_bytes"] for m in metrics),  # the same for every seed
                "epoch_seconds": describe([m["epoch_seconds"] for m in metrics]),
@@ -118,27 +132,33 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def _label(row: dict) -> str:
-    longer = f", {row['epochs']} epochs" if row["longer"] else ""
+    longer = f", {row['epochs']} epochs" if row["times"] > 1 else ""
     if row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]:
         return f"full BPTT{longer}"
     if row["target"] == "final":
         return f"k2 = {row['k2']}{longer}"
+    if row["scheme"] == "chunked":
+        return f"chunked, k = {row['k2']}{longer}"
     return f"k2 = {row['k2']}, k1 = {'T' if row['k1'] == row['seq_len'] else row['k1']}{longer}"
 
 
 def _lines(rows: list[dict], seq_len: int):
-    """(label, rows over k2) per drawn line of one length: per target and budget, the final target's
-    depths, or the per-step depths with k1 = T and with k1 = k2. Full BPTT (k2 = T) ends every line."""
+    """(label, rows over k2) per drawn line of one length: per target and budget (1 and LONGER times),
+    the final target's depths, or the per-step depths with k1 = T and with k1 = k2. Full BPTT (k2 = T)
+    ends every line."""
+    full = lambda r: r["k2"] == seq_len  # noqa: E731
     kinds = {"final": (("final target", lambda r: True),),
              "per-step": (("per-step, k1 = T", lambda r: r["k1"] == seq_len),
-                          ("per-step, k1 = k2", lambda r: r["k1"] == r["k2"] or r["k2"] == seq_len))}
+                          ("per-step, k1 = k2", lambda r: r["scheme"] == "per-loss" and r["k1"] == r["k2"]
+                           or full(r)),
+                          ("per-step, chunked (k1 = k2 = k)", lambda r: r["scheme"] == "chunked" or full(r)))}
     for target, lines in kinds.items():
-        for longer in (False, True):
-            same = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and r["longer"] == longer]
+        for times in (1, LONGER):
+            same = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and r["times"] == times]
             for name, member in lines:
                 line = sorted((r for r in same if member(r)), key=lambda r: r["k2"])
                 if len(line) > 1:
-                    yield name + (f", {line[0]['epochs']} epochs" if longer else ""), line
+                    yield name + (f", {line[0]['epochs']} epochs" if times > 1 else ""), line
 
 
 def draw(study: dict, out: Path) -> list[str]:
@@ -153,17 +173,18 @@ def draw(study: dict, out: Path) -> list[str]:
                                  ("noise.png", "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)")):
         fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.4), squeeze=False)
         for ax, seq_len in zip(axes[0], lengths):
-            for (label, line), marker in zip(_lines(rows, seq_len), "osv^DP"):
+            for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
                 line = [r for r in line if r["k2"] < seq_len]
                 mean = np.array([r[metric]["mean"] for r in line])
                 errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in line]).T - mean)
                 ax.errorbar([r["k2"] for r in line], mean, yerr=np.nan_to_num(errors), marker=marker, capsize=3,
                             label=label)
             ax.axhline(0, color="grey", lw=1)
-            checks = (r for r in rows if r["seq_len"] == seq_len and r["longer"] and r["k2"] == seq_len)
-            for row, style in zip(checks, (":", "-.")):
+            checks = (r for r in rows if r["seq_len"] == seq_len and r["times"] > 1 and r["k2"] == seq_len)
+            for row, style in zip(checks, (":", "-.", "--", (0, (1, 4)))):  # what 4x the epochs buys full BPTT
                 ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
-                           label=f"full BPTT at {row['epochs']} epochs, {row['target']} target")
+                           label=f"full BPTT at {row['epochs']} epochs - at {row['epochs'] // LONGER}, "
+                                 f"{row['target']} target")
             ax.set_xscale("log")
             depths = sorted({r["k2"] for r in rows if r["seq_len"] == seq_len and r["k2"] < seq_len})
             ax.set_xticks(depths, [str(k) for k in depths])  # only the depths tried
@@ -180,8 +201,8 @@ def draw(study: dict, out: Path) -> list[str]:
 
     fig, axes = plt.subplots(2, len(lengths), figsize=(5.5 * len(lengths), 7.4), squeeze=False, sharex="col")
     for column, seq_len in enumerate(lengths):
-        for (label, line), marker in zip(_lines(rows, seq_len), "osv^DP"):
-            if line[0]["longer"]:  # the same cost per epoch as at the budget
+        for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
+            if line[0]["times"] > 1:  # the same cost per epoch as at the budget
                 continue
             ks = [r["k2"] for r in line]
             axes[0, column].plot(ks, [r["epoch_seconds"]["mean"] for r in line], marker=marker, label=label)
@@ -213,7 +234,9 @@ def render(study: dict, figures: list[str]) -> str:
         f"Keras backend `{study['environment']['backend']}`). TBPTT(k1, k2): every loss backpropagates through "
         "exactly its own last k2 steps; per-step targets update every k1 steps. A final target has one loss, so "
         "every k2 makes one update per batch, as full BPTT does; per-step arms with k1 = T also make one update per "
-        "batch (matched on samples and updates), those with k1 = k2 make T / k2 (matched on samples only). "
+        "batch (matched on samples and updates), those with k1 = k2 make T / k2 (matched on samples only), as "
+        "do the chunked scheme's arms (chunks of k steps from the start, one update each: a loss reaches back 1 "
+        "to k steps). "
         "Every arm of a seed trains on the same sequences from the same initial weights, so differences from full "
         "BPTT are paired by seed. Brackets: 95% BCa bootstrap intervals over seeds; a difference is 'unresolved' "
         "where its interval holds 0 (or there are fewer than 5 pairs). Time per epoch excludes the first epoch "
@@ -229,8 +252,9 @@ def render(study: dict, figures: list[str]) -> str:
             "",
             f"{task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,} sequences, {train['epochs']} epochs, "
             f"batch {train['batch_size']}, Adam at {train['learning_rate']:g}. 'last-epoch gain' is the validation "
-            "accuracy gained over the last epoch (mean over seeds). The full-BPTT arm trained "
-            f"{LONGER}x as long is the convergence check: its difference is what {LONGER}x the budget gives.",
+            "accuracy gained over the last epoch (mean over seeds). The full-BPTT arms trained "
+            f"{LONGER}x and {LONGER ** 2}x as long are the convergence checks: their differences are what {LONGER}x "
+            f"the epochs gives full BPTT at the budget and at {LONGER}x the budget.",
             "",
             "| target | arm | updates / batch | test accuracy | - full BPTT (paired) | | σ̂ | - full BPTT | "
             "last-epoch gain | s / epoch | step memory (KiB) |",
