@@ -232,7 +232,8 @@ def render(study: dict, figures: list[str]) -> str:
             sigma = "∞" if noise["infinite"] == noise["n"] else f"{sigma} ({noise['infinite']} of {noise['n']}: ∞)"
         rising = " still rising" if gain["mean"] > RISING else ""
         lines.append(f"| {r['cell']} | {r['seq_len']} | {pm(acc['mean'], np.nan_to_num(acc['std']))} | "
-                     f"{interval(acc) or '(no interval)'} | {sigma} | {r['majority_accuracy']:.4f} | {gain['mean']:+.4f}{rising} |")
+                     f"{interval(acc) or '(no interval)'} | {sigma} | {r['majority_accuracy']:.4f} | "
+                     f"{gain['mean']:+.4f}{rising} |")
     lines += ["", "Paired differences of test accuracy (per seed, the same sequences; resolved when the 95% "
               f"interval excludes 0 and there are at least {MIN_PAIRS} pairs: below that a bootstrap interval is "
               "little more than the range):", "",
@@ -240,8 +241,8 @@ def render(study: dict, figures: list[str]) -> str:
     for r in (r for r in study["summary"] if r["kind"] == "difference"):
         stats = r["test_accuracy"]
         lines.append(f"| {r['seq_len']} | {r['cell']} − {r['against']} | "
-                     f"{stats['mean']:+.4f} ± {np.nan_to_num(stats['std']):.4f} | {interval(stats) or '(no interval)'} | "
-                     f"{claim(stats, r['cell'], r['against'])} |")
+                     f"{stats['mean']:+.4f} ± {np.nan_to_num(stats['std']):.4f} | "
+                     f"{interval(stats) or '(no interval)'} | {claim(stats, r['cell'], r['against'])} |")
     longest = max(r["seq_len"] for r in arms)
     shown = [d for d in DISTANCES if d < longest]
     lines += ["", f"Mean log10 |∂L/∂x_t| by steps before the loss T − t, on the first {probe} validation "
