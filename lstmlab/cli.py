@@ -208,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--epochs", type=_positive_int, help=f"({t.epochs})")
     group.add_argument("--batch-size", type=_positive_int, help=f"({t.batch_size})")
     group.add_argument("--lr", type=_learning_rate, help=f"Adam learning rate ({t.learning_rate:g})")
+    group.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                       help=f"constant, or cosine: decay from --lr to 0 over the run's updates ({t.lr_schedule})")
     group.add_argument("--tbptt", type=_non_negative_int, metavar="K2",
                        help="truncated BPTT: every loss backpropagates through its last K2 steps (TBPTT(k1, k2) as "
                             f"Williams & Peng count it); 0: full ({t.tbptt})")

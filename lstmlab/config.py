@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lstmlab import cells, tasks
 from lstmlab.core.tbptt import SCHEMES
+
+LR_SCHEDULES = ("constant", "cosine")
 from lstmlab.errors import ConfigError
 
 # Seeds are kept below a million: a model's initializer seeds are seed * 1000 + small offsets, which
@@ -25,6 +27,7 @@ FIELDS = {
     "n_val": ("task", "n_val"), "n_test": ("task", "n_test"), "data_seed": ("task", "seed"),
     "cells": ("cells",), "layers": ("layers",), "units": ("units",),
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "learning_rate"),
+    "lr_schedule": ("train", "lr_schedule"),
     "init_seed": ("train", "seed"), "tbptt": ("train", "tbptt"), "tbptt_every": ("train", "tbptt_every"),
     "tbptt_scheme": ("train", "tbptt_scheme"), "devices": ("train", "devices"),
     "steps_per_call": ("train", "steps_per_call"), "eval_batch_size": ("train", "eval_batch_size"),
@@ -103,6 +106,9 @@ class TrainConfig:
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 1e-3
+    # "constant", or "cosine": from learning_rate down to 0 over the run's updates (keras CosineDecay), so
+    # the last updates are small and the run ends at a point of the loss, not in Adam's noise around it.
+    lr_schedule: str = "constant"
     seed: int = 0
     # Train steps per compiled call: amortises dispatch; also how often the progress bar moves.
     steps_per_call: int = 250
@@ -142,6 +148,9 @@ class TrainConfig:
         _finite("learning_rate", self.learning_rate, "--lr")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}: pass e.g. --lr 0.001")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}: "
+                              "fix --lr-schedule")
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ def test_unknown_keys_fail_loudly():
         (lambda: TaskConfig(n_val=-1), "n_val"),
         (lambda: ModelConfig(units=0), "units"),
         (lambda: TrainConfig(learning_rate=0.0), "learning_rate"),
+        (lambda: TrainConfig(lr_schedule="linear"), "lr_schedule must be one of constant, cosine"),
         (lambda: TrainConfig(batch_size=True), "batch_size"),
         (lambda: RunConfig(layers=()), "layers"),
         (lambda: RunConfig(layers=(1, 0)), "layers"),

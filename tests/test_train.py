@@ -37,6 +37,26 @@ def test_every_task_variant_learns(target, objective):
     assert trainer.evaluate(*data["test"]).accuracy > 0.75
 
 
+def test_a_cosine_schedule_decays_the_rate_to_zero_at_the_runs_last_update():
+    from lstmlab.core.train import learning_rate
+
+    task = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2, target="per-step"))
+    data = task.generate()
+    config = TrainConfig(epochs=2, steps_per_call=7, lr_schedule="cosine", learning_rate=0.01, tbptt=4)
+    trainer = Trainer(build_model(ModelConfig("lstm", 1, 8), seed=0, task=task), config, task)
+    schedule = learning_rate(config, task.config.n_train, trainer.plan)
+    updates = 2 * 20 * 3  # epochs x batches (640 / 32) x updates per batch (windows of 4 of 10 steps)
+    assert schedule.decay_steps == updates and trainer.plan.updates_per_batch == 3
+    assert float(schedule(0)) == pytest.approx(0.01) and float(schedule(updates // 2)) == pytest.approx(0.005)
+    fit(trainer, data["train"], data["val"], verbose=False)
+    trainer.sync_to_model()
+    assert int(trainer.optimizer.iterations.value) == updates  # the run's last update had a rate of ~0
+    assert learning_rate(TrainConfig(), 640, trainer.plan) == TrainConfig().learning_rate  # constant: a number
+    constant = fit(_trainer(epochs=1), DATA["train"], DATA["val"], verbose=False).history[-1].val_loss
+    cosine = fit(_trainer(epochs=1, lr_schedule="cosine"), DATA["train"], DATA["val"], verbose=False).history[-1]
+    assert cosine.val_loss != constant  # the schedule is in the training, not only in the config
+
+
 def test_padding_rows_do_not_change_the_loss():
     x, y = DATA["train"]
     x, y = x[:20], y[:20]
@@ -97,11 +117,12 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("stop_at", [1, 4, 6])  # mid-epoch 1, mid-epoch 2, just before the end
-def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatch, stop_at):
+# mid-epoch 1, mid-epoch 2, just before the end; and a decaying learning rate, which must resume mid-decay
+@pytest.mark.parametrize("stop_at,schedule", [(1, "constant"), (4, "constant"), (6, "constant"), (4, "cosine")])
+def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatch, stop_at, schedule):
     from lstmlab.core.checkpoint import Checkpoint
 
-    config = dict(epochs=2, steps_per_call=7)
+    config = dict(epochs=2, steps_per_call=7, lr_schedule=schedule)
     reference_trainer = _trainer(**config)
     reference = fit(reference_trainer, DATA["train"], DATA["val"], verbose=False)  # never interrupted
 

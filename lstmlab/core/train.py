@@ -72,6 +72,15 @@ def enable_compilation_cache(cache_dir) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+def learning_rate(config: TrainConfig, n_train: int, plan: Truncation):
+    """Adam's rate: config.learning_rate, or with lr_schedule "cosine" a keras CosineDecay from it to 0
+    over the run's updates (epochs x batches per epoch x updates per batch, as `fit` makes them)."""
+    if config.lr_schedule == "constant":
+        return config.learning_rate
+    updates = config.epochs * -(-n_train // config.batch_size) * plan.updates_per_batch
+    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=updates)
+
+
 class Trainer:
     """Holds one model, its optimizer and the training state; `train_steps` runs a stack of batches.
 
@@ -87,10 +96,10 @@ class Trainer:
         self.model = model
         self.config = config
         self.task = task
-        self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
-        self.optimizer.build(model.trainable_variables)
         self.plan = plan = Truncation.create(task.config.seq_len, config.tbptt, per_step=task.per_step,
                                              every=config.tbptt_every, scheme=config.tbptt_scheme)
+        self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate(config, task.config.n_train, plan))
+        self.optimizer.build(model.trainable_variables)
         # Gradient norms per layer: the trainable variables grouped by their layer ('lstm_1', 'readout').
         self.layer_names, layer_of = _layer_groups(model)
         self.grad_norms = np.zeros((0, len(self.layer_names)), np.float32)  # (steps, layers) of the last call

@@ -20,8 +20,11 @@ sequences for 3 epochs and 4,000 for validation. Whether a budget let full BPTT 
 measured, not assumed: every arm also trains LONGER times as long, and full BPTT LONGER² times; full
 BPTT at each longer budget is paired with full BPTT at LONGER times fewer epochs, so the report gives
 what LONGER times the budget buys at the budget and at LONGER times it (and every arm's validation gain
-over its last epoch). Measured per run: test accuracy, σ̂ (`noise.py`), the validation accuracy after every epoch,
-seconds per epoch and the train step's working memory.
+over its last epoch). At T = 25 a constant rate never let full BPTT settle (Adam's noise around the
+optimum), so there (COSINE) the arms also train LONGER times the budget with the rate decayed to 0,
+and full BPTT LONGER² times so: the comparison at a budget where full BPTT has converged. Measured
+per run: test accuracy, σ̂ (`noise.py`), the validation accuracy after every epoch, seconds per
+epoch and the train step's working memory.
 """
 
 from pathlib import Path
@@ -42,37 +45,48 @@ QUICK_GRID = {12: ({"final": (1, 4), "per-step": (1, 4)}, (640, 256, 256), 2)}
 # seq_len -> chunk lengths k of the chunked scheme's per-step arms, beside per-loss k2 = k1 = k (the same
 # updates; each loss reaches back 1 to k steps instead of k). k = 1 is per-loss k2 = k1 = 1 itself.
 CHUNKED, QUICK_CHUNKED = {25: (5, 10)}, {12: (4,)}
+# Lengths whose arms also train LONGER times the budget with the learning rate decayed to 0 (cosine), and
+# full BPTT LONGER² times so: with a constant rate full BPTT kept gaining there.
+COSINE, QUICK_COSINE = (25,), (12,)
 LONGER = 4  # the convergence checks: every arm also trains LONGER times the budget, full BPTT LONGER² times
 METRICS = ("test_accuracy", "noise_sigma")
-MARKERS = "osv^DPXh*<>"  # one per drawn line: a line per target, scheme and budget
+MARKERS = "osv^DPXh*<>pd8H"  # one per drawn line: a line per target, scheme and budget
 
 
-def arms(seq_len: int, target: str, depths: tuple, epochs: int, chunked: tuple = ()) -> list[tuple]:
-    """(k2, k1, epochs, scheme) of every arm: full BPTT (T, T) first, at the budget, LONGER and LONGER²
-    times it, then every depth, at the budget and at LONGER times it; per-step targets get k1 = T and
-    k1 = k2 per depth, and the chunked scheme's chunk lengths k (as k2 = k1 = k)."""
-    budgets = (epochs, LONGER * epochs)
-    full = [(seq_len, seq_len, budget, "per-loss") for budget in budgets + (LONGER ** 2 * epochs,)]
-    if target == "final":
-        return full + [(k2, seq_len, budget, "per-loss") for budget in budgets for k2 in depths]
-    per_loss = [(k2, k1, budget, "per-loss") for budget in budgets for k2 in depths for k1 in (seq_len, k2)]
-    return full + per_loss + [(k, k, budget, "chunked") for budget in budgets for k in chunked]
+def arms(seq_len: int, target: str, depths: tuple, epochs: int, chunked: tuple = (),
+         cosine: bool = False) -> list[tuple]:
+    """(k2, k1, epochs, scheme, lr_schedule) of every arm. Constant rate: full BPTT (T, T) first, at the
+    budget, LONGER and LONGER² times it, then every depth, at the budget and at LONGER times it;
+    per-step targets get k1 = T and k1 = k2 per depth, and the chunked scheme's chunk lengths k (as
+    k2 = k1 = k). With `cosine`, then: full BPTT at LONGER and LONGER² times the budget and every other
+    arm at LONGER times it, the rate decayed to 0."""
+    def truncated(budget: int) -> list[tuple]:
+        if target == "final":
+            return [(k2, seq_len, budget, "per-loss") for k2 in depths]
+        per_loss = [(k2, k1, budget, "per-loss") for k2 in depths for k1 in (seq_len, k2)]
+        return per_loss + [(k, k, budget, "chunked") for k in chunked]
+
+    full = [(seq_len, seq_len, budget, "per-loss") for budget in (epochs, LONGER * epochs, LONGER ** 2 * epochs)]
+    constant = full + truncated(epochs) + truncated(LONGER * epochs)
+    decayed = full[1:] + truncated(LONGER * epochs)
+    return [(*arm, "constant") for arm in constant] + [(*arm, "cosine") for arm in decayed] * cosine
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
     runs = []
-    chunked = QUICK_CHUNKED if quick else CHUNKED
+    chunked, cosine = (QUICK_CHUNKED, QUICK_COSINE) if quick else (CHUNKED, COSINE)
     for seq_len, (targets, (n_train, n_val, n_test), budget) in (QUICK_GRID if quick else GRID).items():
         for target, depths in targets.items():
-            for k2, k1, epochs, scheme in arms(seq_len, target, depths, budget, chunked.get(seq_len, ())):
+            for k2, k1, epochs, scheme, schedule in arms(seq_len, target, depths, budget, chunked.get(seq_len, ()),
+                                                         seq_len in cosine):
                 for seed in range(seeds):
                     task = TaskConfig(seq_len=seq_len, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                                       target=target)
                     train = TrainConfig(epochs=epochs, seed=seed, tbptt=k2, tbptt_scheme=scheme,
                                         tbptt_every=k1 if scheme == "per-loss" else 0,  # chunked: every chunk
-                                        steps_per_call=50 if quick else 250)
+                                        lr_schedule=schedule, steps_per_call=50 if quick else 250)
                     group = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs,
-                             "scheme": scheme}
+                             "scheme": scheme, "lr_schedule": schedule}
                     runs.append((group, RunConfig(task=task, layers=(1,), train=train)))
     return runs
 
@@ -100,24 +114,30 @@ def headline(metrics: dict) -> str:
 
 
 def summarise(runs: list[dict]) -> list[dict]:
-    """A row per arm: each metric described over seeds, and paired with full BPTT of its seeds trained
-    as long; full BPTT beyond the budget (the fewest epochs of its length and target) is paired with
-    full BPTT at LONGER times fewer epochs instead: the convergence checks. `times`: epochs / budget."""
-    by_arm = {key: {r["seed"]: r["metrics"] for r in members}
-              for key, members in groups(runs, ("seq_len", "target", "k2", "k1", "epochs", "scheme")).items()}
+    """A row per arm: each metric described over seeds, and paired (`against`) with full BPTT of its
+    seeds trained as long at the same rate schedule. Full BPTT beyond the budget (the fewest epochs of
+    its length and target) is paired with full BPTT at LONGER times fewer epochs instead, the
+    convergence checks; where there is none at its schedule (the first decayed budget), with full
+    BPTT as long at a constant rate: what the decay buys. `times`: epochs / budget."""
+    fields = ("seq_len", "target", "k2", "k1", "epochs", "scheme", "lr_schedule")
+    by_arm = {key: {r["seed"]: r["metrics"] for r in members} for key, members in groups(runs, fields).items()}
     budget = {}
-    for seq_len, target, _, _, epochs, _ in by_arm:
+    for seq_len, target, _, _, epochs, _, _ in by_arm:
         budget[seq_len, target] = min(epochs, budget.get((seq_len, target), epochs))
     rows = []
-    for (seq_len, target, k2, k1, epochs, scheme), seeds in by_arm.items():
+    for (seq_len, target, k2, k1, epochs, scheme, schedule), seeds in by_arm.items():
         metrics = list(seeds.values())
-        is_full = k2 == seq_len and k1 == seq_len
         times = epochs // budget[seq_len, target]
-        against = epochs // LONGER if is_full and times > 1 else epochs
-        full = by_arm.get((seq_len, target, seq_len, seq_len, against, "per-loss"), {})
+        against = (epochs, schedule)
+        if k2 == seq_len and k1 == seq_len and times > 1:  # full BPTT: a convergence check
+            against = (epochs // LONGER, schedule)
+            if (seq_len, target, seq_len, seq_len, epochs // LONGER, "per-loss", schedule) not in by_arm:
+                against = (epochs, "constant")
+        full = by_arm.get((seq_len, target, seq_len, seq_len, against[0], "per-loss", against[1]), {})
         curves = np.array([m["val_accuracy"] for m in metrics], dtype=np.float64)  # (seeds, epochs + 1)
         row = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs, "scheme": scheme,
-               "times": times, "seeds": len(seeds),
+               "lr_schedule": schedule, "times": times, "seeds": len(seeds),
+               "against": {"epochs": against[0], "lr_schedule": against[1]},
                "updates_per_batch": metrics[0]["updates_per_batch"],
                "step_memory_bytes": max(m["step_memory_bytes"] for m in metrics),  # the same for every seed
                "epoch_seconds": describe([m["epoch_seconds"] for m in metrics]),
@@ -132,7 +152,7 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def _label(row: dict) -> str:
-    longer = f", {row['epochs']} epochs" if row["times"] > 1 else ""
+    longer = (f", {row['epochs']} epochs" if row["times"] > 1 else "") + _rate(row["lr_schedule"])
     if row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]:
         return f"full BPTT{longer}"
     if row["target"] == "final":
@@ -142,10 +162,25 @@ def _label(row: dict) -> str:
     return f"k2 = {row['k2']}, k1 = {'T' if row['k1'] == row['seq_len'] else row['k1']}{longer}"
 
 
+def _rate(schedule: str) -> str:
+    return ", cosine" if schedule == "cosine" else ""
+
+
+def _pair(row: dict) -> str:
+    """What a row's paired difference is taken against."""
+    if not (row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]):
+        return "full BPTT as long"
+    if row["times"] == 1:
+        return ""
+    against = row["against"]
+    rate = ", constant rate" if against["lr_schedule"] != row["lr_schedule"] else _rate(against["lr_schedule"])
+    return f"full BPTT, {against['epochs']} epochs{rate}"
+
+
 def _lines(rows: list[dict], seq_len: int):
-    """(label, rows over k2) per drawn line of one length: per target and budget (1 and LONGER times),
-    the final target's depths, or the per-step depths with k1 = T and with k1 = k2. Full BPTT (k2 = T)
-    ends every line."""
+    """(label, rows over k2) per drawn line of one length: per target and budget (1 and LONGER times
+    at a constant rate, LONGER times decayed), the final target's depths, or the per-step depths with
+    k1 = T and with k1 = k2. Full BPTT (k2 = T) ends every line."""
     full = lambda r: r["k2"] == seq_len  # noqa: E731
     kinds = {"final": (("final target", lambda r: True),),
              "per-step": (("per-step, k1 = T", lambda r: r["k1"] == seq_len),
@@ -153,12 +188,13 @@ def _lines(rows: list[dict], seq_len: int):
                            or full(r)),
                           ("per-step, chunked (k1 = k2 = k)", lambda r: r["scheme"] == "chunked" or full(r)))}
     for target, lines in kinds.items():
-        for times in (1, LONGER):
-            same = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and r["times"] == times]
+        for times, schedule in ((1, "constant"), (LONGER, "constant"), (LONGER, "cosine")):
+            same = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target and r["times"] == times
+                    and r["lr_schedule"] == schedule]
             for name, member in lines:
                 line = sorted((r for r in same if member(r)), key=lambda r: r["k2"])
                 if len(line) > 1:
-                    yield name + (f", {line[0]['epochs']} epochs" if times > 1 else ""), line
+                    yield name + (f", {line[0]['epochs']} epochs" if times > 1 else "") + _rate(schedule), line
 
 
 def draw(study: dict, out: Path) -> list[str]:
@@ -171,7 +207,7 @@ def draw(study: dict, out: Path) -> list[str]:
     figures = []
     for name, metric, ylabel in (("accuracy.png", "test_accuracy_vs_full", "test accuracy - full BPTT's (paired)"),
                                  ("noise.png", "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)")):
-        fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.4), squeeze=False)
+        fig, axes = plt.subplots(1, len(lengths), figsize=(6.5 * len(lengths), 4.8), squeeze=False)
         for ax, seq_len in zip(axes[0], lengths):
             for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
                 line = [r for r in line if r["k2"] < seq_len]
@@ -180,11 +216,13 @@ def draw(study: dict, out: Path) -> list[str]:
                 ax.errorbar([r["k2"] for r in line], mean, yerr=np.nan_to_num(errors), marker=marker, capsize=3,
                             label=label)
             ax.axhline(0, color="grey", lw=1)
-            checks = (r for r in rows if r["seq_len"] == seq_len and r["times"] > 1 and r["k2"] == seq_len)
-            for row, style in zip(checks, (":", "-.", "--", (0, (1, 4)))):  # what 4x the epochs buys full BPTT
+            checks = (r for r in rows if r["seq_len"] == seq_len and r["times"] > 1 and r["k2"] == seq_len
+                      and r["against"]["epochs"] < r["epochs"])  # what LONGER times the epochs buys full BPTT
+            styles = (":", "-.", "--", (0, (1, 4)), (0, (5, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
+            for row, style in zip(checks, styles):
                 ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
-                           label=f"full BPTT at {row['epochs']} epochs - at {row['epochs'] // LONGER}, "
-                                 f"{row['target']} target")
+                           label=f"full BPTT at {row['epochs']} epochs - at {row['against']['epochs']}"
+                                 f"{_rate(row['lr_schedule'])}, {row['target']} target")
             ax.set_xscale("log")
             depths = sorted({r["k2"] for r in rows if r["seq_len"] == seq_len and r["k2"] < seq_len})
             ax.set_xticks(depths, [str(k) for k in depths])  # only the depths tried
@@ -193,9 +231,9 @@ def draw(study: dict, out: Path) -> list[str]:
             ax.set_ylabel(ylabel)
             ax.set_title(f"T = {seq_len}: mean and 95% interval of the paired difference")
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below: the lines are many
         fig.tight_layout()
-        fig.savefig(out / name, dpi=120)
+        fig.savefig(out / name, dpi=120, bbox_inches="tight")
         plt.close(fig)
         figures.append(name)
 
@@ -252,20 +290,22 @@ def render(study: dict, figures: list[str]) -> str:
             "",
             f"{task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,} sequences, {train['epochs']} epochs, "
             f"batch {train['batch_size']}, Adam at {train['learning_rate']:g}. 'last-epoch gain' is the validation "
-            "accuracy gained over the last epoch (mean over seeds). The full-BPTT arms trained "
-            f"{LONGER}x and {LONGER ** 2}x as long are the convergence checks: their differences are what {LONGER}x "
-            f"the epochs gives full BPTT at the budget and at {LONGER}x the budget.",
+            "accuracy gained over the last epoch (mean over seeds). Each arm's difference is paired by seed with "
+            "full BPTT trained as long at the same rate schedule. Full BPTT's own longer arms are the convergence "
+            f"checks, each paired with full BPTT at {LONGER}x fewer epochs: what {LONGER}x the epochs still buys it. "
+            "'cosine': the rate decays from its start to 0 over the run (`--lr-schedule cosine`); the first "
+            "decayed full-BPTT arm is paired with full BPTT as long at a constant rate: what the decay buys.",
             "",
-            "| target | arm | updates / batch | test accuracy | - full BPTT (paired) | | σ̂ | - full BPTT | "
+            "| target | arm | updates / batch | test accuracy | paired with | difference | | σ̂ | difference | "
             "last-epoch gain | s / epoch | step memory (KiB) |",
-            "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+            "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|",
         ]
         for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
             full = _label(row) == "full BPTT"
             difference = row["test_accuracy_vs_full"]
             lines.append(
                 f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {ci(row['test_accuracy'])} | "
-                f"{'' if full else ci(difference)} | {'' if full else verdict(difference)} | "
+                f"{_pair(row)} | {'' if full else ci(difference)} | {'' if full else verdict(difference)} | "
                 f"{ci(row['noise_sigma'], 3)} | {'' if full else ci(row['noise_sigma_vs_full'], 3)} | "
                 f"{row['last_epoch_gain']['mean']:+.4f} | {row['epoch_seconds']['mean']:.2f} | "
                 f"{row['step_memory_bytes'] / 1024:,.0f} |")
