@@ -69,7 +69,7 @@ def arms(seq_len: int, target: str, depths: tuple, epochs: int, chunked: tuple =
     full = [(seq_len, seq_len, budget, "per-loss") for budget in (epochs, LONGER * epochs, LONGER ** 2 * epochs)]
     constant = full + truncated(epochs) + truncated(LONGER * epochs)
     decayed = full[1:] + truncated(LONGER * epochs)
-    return [(*arm, "constant") for arm in constant] + [(*arm, "cosine") for arm in decayed] * cosine
+    return [(*arm, "constant") for arm in constant] + ([(*arm, "cosine") for arm in decayed] if cosine else [])
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
