@@ -13,7 +13,7 @@ from pathlib import Path
 import lstmlab
 from lstmlab import cells, tasks
 from lstmlab.api import DEFAULT_CACHE
-from lstmlab.config import FIELDS, RunConfig, TaskConfig, TrainConfig, with_values
+from lstmlab.config import FIELDS, LR_SCHEDULES, RunConfig, TaskConfig, TrainConfig, with_values
 from lstmlab.errors import NonFiniteLossError, RunsFailedError, UserError, WrongBackendError
 
 DEFAULT_OUT = Path("runs/reference")
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--epochs", type=_positive_int, help=f"({t.epochs})")
     group.add_argument("--batch-size", type=_positive_int, help=f"({t.batch_size})")
     group.add_argument("--lr", type=_learning_rate, help=f"Adam learning rate ({t.learning_rate:g})")
-    group.add_argument("--lr-schedule", choices=["constant", "cosine"],
+    group.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                        help=f"constant, or cosine: decay from --lr to 0 over the run's updates ({t.lr_schedule})")
     group.add_argument("--tbptt", type=_non_negative_int, metavar="K2",
                        help="truncated BPTT: every loss backpropagates through its last K2 steps (TBPTT(k1, k2) as "

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from lstmlab import cells, tasks
 from lstmlab.core.tbptt import SCHEMES
-
-LR_SCHEDULES = ("constant", "cosine")
 from lstmlab.errors import ConfigError
+
+LR_SCHEDULES = ("constant", "cosine")  # TrainConfig.lr_schedule
 
 # Seeds are kept below a million: a model's initializer seeds are seed * 1000 + small offsets, which
 # must stay inside the 32-bit range the initializers accept.

@@ -151,9 +151,13 @@ def summarise(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def _is_full(row: dict) -> bool:
+    return row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]
+
+
 def _label(row: dict) -> str:
     longer = (f", {row['epochs']} epochs" if row["times"] > 1 else "") + _rate(row["lr_schedule"])
-    if row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]:
+    if _is_full(row):
         return f"full BPTT{longer}"
     if row["target"] == "final":
         return f"k2 = {row['k2']}{longer}"
@@ -168,7 +172,7 @@ def _rate(schedule: str) -> str:
 
 def _pair(row: dict) -> str:
     """What a row's paired difference is taken against."""
-    if not (row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]):
+    if not _is_full(row):
         return "full BPTT as long"
     if row["times"] == 1:
         return ""
