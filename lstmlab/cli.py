@@ -155,7 +155,7 @@ def _given(args) -> dict:
             given[("task", key)] = value
     if getattr(args, "seed", None) is not None:  # --seed sets both, unless one of them is given apart
         given.setdefault(("task", "seed"), args.seed)
-        given.setdefault(("train", "seed"), args.seed)
+        given.setdefault(("train", "init_seed"), args.seed)
     return given
 
 
@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = run.add_argument_group("model and training")
     group.add_argument("--data-seed", type=_non_negative_int, help=f"seed of the data (its splits) ({r.task.seed})")
     group.add_argument("--init-seed", type=_non_negative_int,
-                       help=f"seed of the initial weights and of each epoch's shuffle ({t.seed})")
+                       help=f"seed of the initial weights and of each epoch's shuffle ({t.init_seed})")
     group.add_argument("--cell", type=_cell_list, metavar="CELLS", dest="cells",
                        help=f"recurrent cells, e.g. lstm,gru,rnn; one model per cell and depth ({','.join(r.cells)})")
     group.add_argument("--layers", type=_layer_list, help=f"depths, e.g. 1,2 ({','.join(map(str, r.layers))})")
@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "work; else 1: one after another in this process)")
     group.add_argument("--checkpoint-every", type=_non_negative_int, metavar="STEPS",
                        help=f"checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only "
-                            f"({t.checkpoint_steps})")
+                            f"({t.checkpoint_every})")
     group = run.add_argument_group("run directory")
     group.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run directory to write (%(default)s)")
     group.add_argument("--resume", action="store_true",

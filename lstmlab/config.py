@@ -28,10 +28,10 @@ FIELDS = {
     "cells": ("cells",), "layers": ("layers",), "units": ("units",),
     "epochs": ("train", "epochs"), "batch_size": ("train", "batch_size"), "lr": ("train", "learning_rate"),
     "lr_schedule": ("train", "lr_schedule"),
-    "init_seed": ("train", "seed"), "tbptt": ("train", "tbptt"), "tbptt_every": ("train", "tbptt_every"),
+    "init_seed": ("train", "init_seed"), "tbptt": ("train", "tbptt"), "tbptt_every": ("train", "tbptt_every"),
     "tbptt_scheme": ("train", "tbptt_scheme"), "devices": ("train", "devices"),
     "steps_per_call": ("train", "steps_per_call"), "eval_batch_size": ("train", "eval_batch_size"),
-    "checkpoint_every": ("train", "checkpoint_steps"),
+    "checkpoint_every": ("train", "checkpoint_every"),
 }
 
 
@@ -109,12 +109,12 @@ class TrainConfig:
     # "constant", or "cosine": from learning_rate down to 0 over the run's updates (keras CosineDecay), so
     # the last updates are small and the run ends at a point of the loss, not in Adam's noise around it.
     lr_schedule: str = "constant"
-    seed: int = 0
+    init_seed: int = 0  # the initial weights and each epoch's shuffle
     # Train steps per compiled call: amortises dispatch; also how often the progress bar moves.
     steps_per_call: int = 250
     eval_batch_size: int = 1024
     # Save a checkpoint every this many steps (and at every epoch end); 0: at epoch ends only.
-    checkpoint_steps: int = 1000
+    checkpoint_every: int = 1000
     # Truncated BPTT (core/tbptt.py): every loss backpropagates through its last `tbptt` steps (k2);
     # per-step targets update every `tbptt_every` steps (k1; 0: every k2). Scheme "chunked": chunks of
     # `tbptt` steps from the start, the gradient stopped between them. 0: full BPTT.
@@ -131,8 +131,8 @@ class TrainConfig:
         _positive_int("batch_size", self.batch_size, "--batch-size")
         _positive_int("steps_per_call", self.steps_per_call, "--steps-per-call")
         _positive_int("eval_batch_size", self.eval_batch_size, "--eval-batch-size")
-        _seed(self.seed, "--init-seed or --seed")
-        _non_negative_int("checkpoint_steps", self.checkpoint_steps, "--checkpoint-every")
+        _seed(self.init_seed, "--init-seed or --seed")
+        _non_negative_int("checkpoint_every", self.checkpoint_every, "--checkpoint-every")
         _non_negative_int("tbptt", self.tbptt, "--tbptt")
         _non_negative_int("tbptt_every", self.tbptt_every, "--tbptt-every")
         if self.tbptt_scheme not in SCHEMES:

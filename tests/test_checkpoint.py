@@ -8,7 +8,7 @@ STARTED = Progress(history=[EpochRecord(0, 1.0, 1.0, 0.5, 0.0)])  # as fit begin
 
 
 def test_save_and_load_round_trip(tmp_path):
-    checkpoint = Checkpoint(tmp_path / "c.npz", {"a": 1}, every_steps=5)
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"a": 1}, every=5)
     arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.array(7, dtype=np.int64)]
     history = [EpochRecord(e, 0.7, 0.6, 0.5, 1.0 * e) for e in range(3)]  # epoch 0 (untrained), 1 and 2 done
     progress = Progress(epoch=2, step=2, step_losses=[0.5, 0.25], history=history, train_seconds=3.0)

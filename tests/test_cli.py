@@ -144,7 +144,7 @@ def test_dry_run_output_is_a_config_file_that_repeats_the_run(cli, tmp_path):
     split = cli("run", "--config", "c.json", "--epochs", "7", "--data-seed", "4", "--init-seed", "5", "--dry-run",
                 "--out", "r", cwd=tmp_path)
     config = json.loads(split.stdout)
-    assert (config["train"]["epochs"], config["task"]["seed"], config["train"]["seed"]) == (7, 4, 5)
+    assert (config["train"]["epochs"], config["task"]["seed"], config["train"]["init_seed"]) == (7, 4, 5)
     assert config["task"]["name"] == "adding" and config["cells"] == ["gru"]
 
 

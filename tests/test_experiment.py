@@ -8,7 +8,7 @@ from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.experiment import RunExistsError, run_experiment
 
 TINY = RunConfig(task=TaskConfig(seq_len=8, n_train=320, n_val=96, n_test=96, seed=4), layers=(1, 2), units=6,
-                 train=TrainConfig(epochs=2, seed=4))
+                 train=TrainConfig(epochs=2, init_seed=4))
 
 
 @pytest.fixture(scope="module")

@@ -161,7 +161,7 @@ def test_adding_figure_labels_its_lines_and_keeps_zero_wrong_in_view(tmp_path, f
         curve = {"sequences": [0, 800, 1600], "solved": [0.1, 0.6, 1.0 if reached else 0.7],
                  "wrong": [230, 100, 0 if reached else 77], "mse": [0.04, 0.01, 0.001]}
         metrics = {"curve": curve, "sequences_to_criterion": 1600 if reached else None, "baseline_solved": 0.08}
-        runs.append({"group": group, "seed": config.train.seed, "config": config.to_dict(), "metrics": metrics})
+        runs.append({"group": group, "seed": config.train.init_seed, "config": config.to_dict(), "metrics": metrics})
     assert adding.draw({"runs": runs}, tmp_path) == ["learning_curves.png"]
     (fig,) = figures
     solved_ax, wrong_ax = fig.axes

@@ -22,7 +22,7 @@ def _measure(config, cache_dir):
 STUB = Study(
     name="stub", question="a study of 2 settings x seeds whose 'measurement' is counted instead of trained",
     plan=lambda seeds, quick: [({"setting": s}, RunConfig(task=TaskConfig(seed=seed, seq_len=5 + s), layers=(1,),
-                                                          train=TrainConfig(seed=seed)))
+                                                          train=TrainConfig(init_seed=seed)))
                                for s in (1, 2) for seed in range(seeds)],
     measure=_measure,
     headline=lambda metrics: f"score {metrics['score']}",

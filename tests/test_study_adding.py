@@ -18,7 +18,7 @@ def test_the_full_plan_is_one_1_layer_model_per_cell_and_seed_at_t_100():
         assert (task.name, task.seq_len, task.n_train, task.n_test) == ("adding", 100, 64_000, PAPER_TEST)
         assert (train.batch_size, train.learning_rate, train.steps_per_call) == (32, 1e-2, 100)
         assert budget(config) == 320_000
-    assert {(c.task.seed, c.train.seed) for _, c in runs} == {(s, s) for s in range(3)}
+    assert {(c.task.seed, c.train.init_seed) for _, c in runs} == {(s, s) for s in range(3)}
     assert "adding" in STUDIES
 
 

@@ -22,11 +22,11 @@ def test_plan_crosses_cells_lengths_and_seeds_on_shared_data():
         assert config.cells == (group["cell"],) and config.layers == (1,) and config.units == 25
         assert config.task.seq_len == group["seq_len"] and config.task.target == "final"
         assert (config.task.n_train, config.task.n_val, config.task.n_test) == (64_000, 4_000, 16_000)
-        assert config.train == TrainConfig(seed=config.train.seed)  # Adam 1e-3, batch 32, 3 epochs
-        assert config.task.seed == config.train.seed
+        assert config.train == TrainConfig(init_seed=config.train.init_seed)  # Adam 1e-3, batch 32, 3 epochs
+        assert config.task.seed == config.train.init_seed
     tasks_by_cell = {}
     for group, config in runs:  # same (length, seed) -> the very same task config, whatever the cell
-        tasks_by_cell.setdefault((group["seq_len"], config.train.seed), set()).add(config.task)
+        tasks_by_cell.setdefault((group["seq_len"], config.train.init_seed), set()).add(config.task)
     assert all(len(configs) == 1 for configs in tasks_by_cell.values()) and len(tasks_by_cell) == 4 * 3
 
 

@@ -21,7 +21,7 @@ def test_plan_counts_groups_and_shared_data():
         assert config.task.seq_len == group["train_len"] and config.task.objective == group["objective"]
         assert (config.task.n_train, config.task.n_val, config.task.n_test) == (64_000, 4_000, 16_000)
         assert config.task.threshold == 1.0 and config.task.target == "final"
-        assert config.task.seed == config.train.seed  # every cell and objective of a seed sees the same data
+        assert config.task.seed == config.train.init_seed  # every cell and objective of a seed sees the same data
         assert config.train.epochs == 3 and config.train.learning_rate == 1e-3 and config.train.batch_size == 32
     quick = plan(seeds=2, quick=True)
     assert len(quick) == 3 * 2 * 2 and {c.task.seq_len for _, c in quick} == {6}

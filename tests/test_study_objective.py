@@ -13,7 +13,7 @@ def test_every_arm_gets_the_same_data_initial_weights_and_budget():
     for group, config in runs:
         assert config.task.objective == group["objective"] and config.task.target == group["target"]
         assert config.train.learning_rate == group["learning_rate"] and config.task.n_train == 64_000
-        by_seed.setdefault(config.train.seed, set()).add((config.task.seed, config.train.epochs, repr(config.models)))
+        by_seed.setdefault(config.train.init_seed, set()).add((config.task.seed, config.train.epochs, repr(config.models)))
     assert all(len(same) == 1 for same in by_seed.values())  # only the objective, target and rate differ
 
 

@@ -22,7 +22,7 @@ def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_eve
     assert group == {"seq_len": 25, "target": "final", "k2": 25, "k1": 25, "epochs": 3, "scheme": "per-loss",
                      "lr_schedule": "constant"}
     assert (config.task.n_train, config.train.epochs, config.layers) == (64_000, 3, (1,))
-    assert {(c.task.seed, c.train.seed) for _, c in runs} == {(s, s) for s in range(3)}
+    assert {(c.task.seed, c.train.init_seed) for _, c in runs} == {(s, s) for s in range(3)}
     for group, config in runs:
         assert config.train.tbptt_scheme == group["scheme"] and config.train.lr_schedule == group["lr_schedule"]
         assert config.train.tbptt_every == (group["k1"] if group["scheme"] == "per-loss" else 0)

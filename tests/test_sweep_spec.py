@@ -19,14 +19,14 @@ def test_points_cover_the_grid_times_the_seeds_grid_major():
         (c, t, s) for c in ("lstm", "gru") for t in (5, 8) for s in (0, 1)]
     first = points[0].config
     assert first.cells == ("lstm",) and first.layers == (1,) and first.units == 4 and first.task.seq_len == 5
-    assert first.task.seed == 0 and first.train.seed == 0 and points[1].config.task.seed == 1
+    assert first.task.seed == 0 and first.train.init_seed == 0 and points[1].config.task.seed == 1
     assert len({p.name for p in points}) == 8
 
 
 def test_a_fixed_data_seed_leaves_the_seeds_to_the_initial_weights():
     spec = Spec.from_dict({"base": {**BASE, "data_seed": 7}, "grid": {"lr": [1e-3, 3e-3]}, "seeds": [0, 4]})
     configs = [p.config for p in spec.points()]
-    assert {c.task.seed for c in configs} == {7} and [c.train.seed for c in configs] == [0, 4, 0, 4]
+    assert {c.task.seed for c in configs} == {7} and [c.train.init_seed for c in configs] == [0, 4, 0, 4]
     assert configs[2].train.learning_rate == 3e-3
 
 

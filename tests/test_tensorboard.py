@@ -119,7 +119,7 @@ def test_a_resumed_fit_logs_every_step_once(tmp_path, monkeypatch):
         if calls["n"] == 9:  # epoch 2's call of its steps 8-10 (runs 6 calls an epoch: 7 a call, 5 a checkpoint)
             raise RuntimeError("interrupted")
 
-    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every_steps=5)
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every=5)
     first = TensorBoardLogger(tmp_path / "tb")
     monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
     with pytest.raises(RuntimeError, match="interrupted"):
@@ -163,7 +163,7 @@ def test_run_experiment_gives_every_model_the_callbacks_and_its_own_log_dir(tmp_
             Count.epochs += 1
 
     config = RunConfig(task=TaskConfig(seq_len=8, n_train=320, n_val=96, n_test=96, seed=4), layers=(1, 2), units=6,
-                       train=TrainConfig(epochs=2, seed=4))
+                       train=TrainConfig(epochs=2, init_seed=4))
     results = run_experiment(config, tmp_path / "run", tmp_path / "cache", verbose=False, callbacks=[Count()],
                              tensorboard=tmp_path / "tb")
     assert Count.models == ["lstm-1layer", "lstm-2layer"] and Count.epochs == 4

@@ -134,7 +134,7 @@ def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatc
             if calls["n"] == stop_at:
                 raise _Stop
 
-    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every_steps=5)
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every=5)
     monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
     with pytest.raises(_Stop):
         fit(_trainer(**config), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
@@ -336,7 +336,7 @@ def test_step_losses_survive_an_interruption_exactly(tmp_path, monkeypatch, stop
         if calls["n"] == stop_at:
             raise _Stop
 
-    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every_steps=5)
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every=5)
     monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
     with pytest.raises(_Stop):
         fit(_trainer(), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)

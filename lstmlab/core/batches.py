@@ -8,6 +8,11 @@ nothing numerically.
 import numpy as np
 
 
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Batches in an epoch of n samples: the last one partial when batch_size does not divide n."""
+    return -(-n // batch_size)
+
+
 def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     """The order of the `n` training samples in `epoch`: a fresh shuffle every epoch, fixed per seed."""
     return np.random.default_rng([seed, epoch]).permutation(n)
@@ -21,7 +26,7 @@ def stack_batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarr
     if order is not None:
         x, y = x[order], y[order]
     n = len(x)
-    steps = -(-n // batch_size)
+    steps = steps_per_epoch(n, batch_size)
     pad = steps * batch_size - n
     weights = np.ones(n + pad, dtype=np.float32)
     if pad:

@@ -40,10 +40,10 @@ class Progress:
 class Checkpoint:
     """Saves and restores one trainer's state at `path`; `fingerprint` must match to restore."""
 
-    def __init__(self, path: Path, fingerprint: dict, every_steps: int = 0):
+    def __init__(self, path: Path, fingerprint: dict, every: int = 0):
         self.path = Path(path)
         self.fingerprint = json.dumps(fingerprint, sort_keys=True)
-        self.every_steps = every_steps
+        self.every = every
 
     def save(self, arrays: list[np.ndarray], progress: Progress) -> None:
         meta = {"fingerprint": self.fingerprint, "progress": asdict(progress)}

@@ -351,7 +351,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
 
     Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed.
     With a `checkpoint`, training continues from it when one exists, and the state is saved every
-    `checkpoint.every_steps` steps and at every epoch end; the result equals an uninterrupted run,
+    `checkpoint.every` steps and at every epoch end; the result equals an uninterrupted run,
     every step's loss (`FitResult.step_losses`) included: the checkpoint keeps the finished epochs'
     step losses too. `observe(epoch, step)`, if given, is called after every compiled call (every
     `steps_per_call` steps), e.g. to record a learning curve; its time counts in the epoch's time.
@@ -401,7 +401,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
     def save():
         checkpoint.save(trainer.get_state() + [np.array(step_losses, np.float64)], progress)
 
-    every = checkpoint.every_steps if checkpoint else 0
+    every = checkpoint.every if checkpoint else 0
     hooks = _callback_list(callbacks, trainer, steps, verbose)
     if hooks:
         trainer.model.stop_training = False
@@ -411,7 +411,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
         if hooks:
             hooks.on_epoch_begin(epoch - 1)
         t0 = time.perf_counter()
-        order = epoch_permutation(len(x_train), config.seed, epoch)
+        order = epoch_permutation(len(x_train), config.init_seed, epoch)
         xs, ys, ws = stack_batches(x_train, y_train, config.batch_size, order)
         # The bar redraws itself on a terminal; in a log file the epoch summary line says enough.
         bar = keras.utils.Progbar(len(xs), verbose=1 if verbose and sys.stdout.isatty() else 0, unit_name="step")

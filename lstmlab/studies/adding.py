@@ -50,7 +50,7 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
                               seed=seed)
             # steps_per_call is the evaluation cadence: one compiled call between evaluations; the
             # whole test split is one prediction batch.
-            train = TrainConfig(epochs=grid["epochs"], batch_size=32, learning_rate=LEARNING_RATE, seed=seed,
+            train = TrainConfig(epochs=grid["epochs"], batch_size=32, learning_rate=LEARNING_RATE, init_seed=seed,
                                 steps_per_call=grid["eval_every"], eval_batch_size=n_test)
             runs.append(({"cell": cell}, RunConfig(task=task, cells=(cell,), layers=(1,), units=UNITS, train=train)))
     return runs
@@ -97,7 +97,7 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
     task = tasks.of(config.task)
     data, _ = load_or_create(config.task, cache_dir)
     (x_train, y_train), (x_test, y_test) = data["train"], data["test"]
-    model = build_model(config.models[0], seed=config.train.seed, task=task)
+    model = build_model(config.models[0], seed=config.train.init_seed, task=task)
     trainer = Trainer(model, config.train, task)
     max_wrong = allowed_wrong(len(x_test))
     truth = task.truth(y_test)
@@ -120,7 +120,7 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
     stacked_epoch = None
     for epoch, first, stop, sequences in calls:
         if stacked_epoch != epoch:
-            order = epoch_permutation(len(x_train), train.seed, epoch)
+            order = epoch_permutation(len(x_train), train.init_seed, epoch)
             xs, ys, ws = stack_batches(x_train, y_train, train.batch_size, order)
             stacked_epoch = epoch
         t0 = time.perf_counter()

@@ -41,12 +41,12 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
             for seed in range(seeds):  # task seed = seed: every cell of a seed sees the same sequences
                 if quick:
                     task = TaskConfig(seq_len=seq_len, n_train=640, n_val=256, n_test=256, seed=seed)
-                    train = TrainConfig(epochs=2, seed=seed, steps_per_call=5)
+                    train = TrainConfig(epochs=2, init_seed=seed, steps_per_call=5)
                 else:
                     # The reference training set and budget; 4,000 validation sequences (scored after every
                     # epoch) instead of 16,000, as scoring dominates a run's time at T = 200.
                     task = TaskConfig(seq_len=seq_len, n_val=4_000, seed=seed)
-                    train = TrainConfig(seed=seed)
+                    train = TrainConfig(init_seed=seed)
                 config = RunConfig(task=task, cells=(cell,), layers=(1,), train=train)
                 runs.append(({"cell": cell, "seq_len": seq_len}, config))
     return runs

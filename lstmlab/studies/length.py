@@ -48,11 +48,11 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
                     if quick:
                         task = TaskConfig(seq_len=train_len, n_train=640, n_val=256, n_test=256, seed=seed,
                                           objective=objective)
-                        train = TrainConfig(epochs=2, seed=seed, steps_per_call=5)
+                        train = TrainConfig(epochs=2, init_seed=seed, steps_per_call=5)
                     else:  # the reference training set and budget at either length; 4,000 validation
                         # sequences (scored after every epoch) instead of 16,000, which would dominate at T = 100
                         task = TaskConfig(seq_len=train_len, n_val=4_000, seed=seed, objective=objective)
-                        train = TrainConfig(seed=seed)
+                        train = TrainConfig(init_seed=seed)
                     group = {"cell": cell, "objective": objective, "train_len": train_len}
                     runs.append((group, RunConfig(task=task, cells=(cell,), layers=(1,), train=train)))
     return runs

@@ -59,10 +59,10 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
                     if quick:
                         task = TaskConfig(n_train=960, n_val=256, n_test=512, seed=seed, objective=objective,
                                           target=target)
-                        train = TrainConfig(epochs=2, seed=seed, learning_rate=rate, steps_per_call=10)
+                        train = TrainConfig(epochs=2, init_seed=seed, learning_rate=rate, steps_per_call=10)
                     else:  # the reference data and budget
                         task = TaskConfig(seed=seed, objective=objective, target=target)
-                        train = TrainConfig(seed=seed, learning_rate=rate)
+                        train = TrainConfig(init_seed=seed, learning_rate=rate)
                     group = {"objective": objective, "target": target, "learning_rate": rate}
                     runs.append((group, RunConfig(task=task, layers=(1,), train=train)))
     return runs

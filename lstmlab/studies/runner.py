@@ -46,7 +46,7 @@ def train_one(config: RunConfig, cache_dir: Path, observe=None):
 
     data, _ = load_or_create(config.task, cache_dir)
     task = tasks.of(config.task)
-    model = build_model(config.models[0], seed=config.train.seed, task=task)
+    model = build_model(config.models[0], seed=config.train.init_seed, task=task)
     trainer = Trainer(model, config.train, task)
     if observe:
         observe(trainer, data, 0, 0)
@@ -90,10 +90,10 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
                         "to drop them")
     record = {"study": name, "complete": False, "seeds": seeds, "quick": quick, "runs": [],
               "environment": environment()}  # lstmlab/provenance.py
-    by_key = {run_name(config, config.train.seed): (group, config) for group, config in planned}  # plan order
+    by_key = {run_name(config, config.train.init_seed): (group, config) for group, config in planned}  # plan order
     runs, jobs, labels = {}, [], {}
     for key, (group, config) in by_key.items():
-        labels[key] = ", ".join([f"{k} {v}" for k, v in group.items()] + [f"seed {config.train.seed}"])
+        labels[key] = ", ".join([f"{k} {v}" for k, v in group.items()] + [f"seed {config.train.init_seed}"])
         finished_run = finished.get(json.dumps(config.to_dict(), sort_keys=True))
         if finished_run is not None:  # its group from today's plan, which may name more settings than it did
             runs[key] = {**finished_run, "group": group}
@@ -111,7 +111,7 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
                 failed.append(outcome)
                 continue
             group, config = by_key[outcome.key]
-            runs[outcome.key] = {"group": group, "seed": config.train.seed, "config": config.to_dict(),
+            runs[outcome.key] = {"group": group, "seed": config.train.init_seed, "config": config.to_dict(),
                                  "metrics": outcome.value, "seconds": outcome.seconds}
             record["runs"] = [runs[k] for k in by_key if k in runs]  # in plan order, whatever finished first
             write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")  # progress survives a crash

@@ -82,7 +82,7 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
                 for seed in range(seeds):
                     task = TaskConfig(seq_len=seq_len, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                                       target=target)
-                    train = TrainConfig(epochs=epochs, seed=seed, tbptt=k2, tbptt_scheme=scheme,
+                    train = TrainConfig(epochs=epochs, init_seed=seed, tbptt=k2, tbptt_scheme=scheme,
                                         tbptt_every=k1 if scheme == "per-loss" else 0,  # chunked: every chunk
                                         lr_schedule=schedule, steps_per_call=50 if quick else 250)
                     group = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs,

@@ -35,7 +35,7 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
                 task = TaskConfig(seq_len=seq_len, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                                   target=target)
                 # Calls of 25 steps (800 sequences): the points are measured within one call of their place.
-                train = TrainConfig(epochs=epochs, seed=seed, steps_per_call=5 if quick else 25)
+                train = TrainConfig(epochs=epochs, init_seed=seed, steps_per_call=5 if quick else 25)
                 runs.append(({"seq_len": seq_len, "target": target}, RunConfig(task=task, layers=(1,), train=train)))
     return runs
 

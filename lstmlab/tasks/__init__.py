@@ -1,22 +1,33 @@
 """Tasks, one module each, found by name: `tasks.get("adding")` is the class, `tasks.of(config)` an instance.
 
-To add a task: write `tasks/NAME.py` with one `Task` subclass (see `base.py`) and add it to TASKS.
+A task is named by a registered name (lstmlab's own in TASKS, or an installed package's entry point in
+the group "lstmlab.tasks"), by a spec of the user's own class ("mymodule:MyTask", "./my_task.py:MyTask"),
+or given as the class itself (the Python API); `lstmlab.plugins` finds it.
+
+To add a task to lstmlab: write `tasks/NAME.py` with one `Task` subclass (see `base.py`) and add it to
+TASKS. To use your own task without touching lstmlab, pass its spec wherever a task name goes.
 """
 
 from lstmlab.tasks.adding import Adding
-from lstmlab.tasks.base import Metrics, Task
+from lstmlab.tasks.base import Metrics, Setting, Task
 from lstmlab.tasks.integration import Integration
 
 TASKS: dict[str, type[Task]] = {task.name: task for task in (Integration, Adding)}
+GROUP = "lstmlab.tasks"  # the entry-point group of tasks from installed packages
 
 
-def get(name: str) -> type[Task]:
-    """The task class called `name`."""
-    from lstmlab.errors import ConfigError
+def resolve(task) -> tuple[str, type[Task]]:
+    """(spec, class) of a task name, spec or class; ConfigError in one line for one that is not a task."""
+    from lstmlab import plugins
 
-    if not isinstance(name, str) or name not in TASKS:
-        raise ConfigError(f"unknown task {name!r}; choose from {', '.join(TASKS)}: fix --task")
-    return TASKS[name]
+    spec, cls = plugins.resolve(task, Task, TASKS, GROUP, "task")
+    cls.check_class()
+    return spec, cls
+
+
+def get(task) -> type[Task]:
+    """The task class of a name, spec or class."""
+    return resolve(task)[1]
 
 
 def of(config) -> Task:
@@ -24,4 +35,4 @@ def of(config) -> Task:
     return get(config.name)(config)
 
 
-__all__ = ["TASKS", "Task", "Metrics", "get", "of"]
+__all__ = ["TASKS", "GROUP", "Task", "Metrics", "Setting", "get", "of", "resolve"]
