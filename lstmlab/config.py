@@ -10,19 +10,20 @@ import math
 from dataclasses import dataclass, field
 
 from lstmlab import cells, tasks
-from lstmlab.core.tbptt import SCHEMES
 from lstmlab.errors import ConfigError
+from lstmlab.tasks.base import TASK_FIELDS
 
 LR_SCHEDULES = ("constant", "cosine")  # TrainConfig.lr_schedule
+TBPTT_SCHEMES = ("per-loss", "chunked")  # TrainConfig.tbptt_scheme; core/tbptt.py implements them
 
 # Seeds are kept below a million: a model's initializer seeds are seed * 1000 + small offsets, which
 # must stay inside the 32-bit range the initializers accept.
 MAX_SEED = 999_999
 
 # A run's settings under flat names, as the command line's flags and a sweep spec spell them -> where
-# each one goes in RunConfig.to_dict().
+# each one goes in RunConfig.to_dict(). A task's own settings join them under their names (`fields`).
 FIELDS = {
-    "task": ("task", "name"), "seq_len": ("task", "seq_len"), "threshold": ("task", "threshold"),
+    "task": ("task", "name"), "seq_len": ("task", "seq_len"),
     "target": ("task", "target"), "objective": ("task", "objective"), "n_train": ("task", "n_train"),
     "n_val": ("task", "n_val"), "n_test": ("task", "n_test"), "data_seed": ("task", "seed"),
     "cells": ("cells",), "layers": ("layers",), "units": ("units",),
@@ -33,6 +34,21 @@ FIELDS = {
     "steps_per_call": ("train", "steps_per_call"), "eval_batch_size": ("train", "eval_batch_size"),
     "checkpoint_every": ("train", "checkpoint_every"),
 }
+# Train keys of files written before they were renamed -> today's names (config.json, study.json).
+RENAMED_TRAIN = {"seed": "init_seed", "checkpoint_steps": "checkpoint_every"}
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Train steps (batches) in an epoch of n samples: the last one partial when batch_size does not divide n."""
+    return -(-n // batch_size)
+
+
+def fields(*task_classes) -> dict:
+    """FIELDS and the own settings of `task_classes`, flat name -> path in RunConfig.to_dict()."""
+    found = dict(FIELDS)
+    for task in task_classes:
+        found.update({name: ("task", name) for name in task.settings})
+    return found
 
 
 def with_values(base: dict, values: dict) -> dict:
@@ -46,57 +62,119 @@ def with_values(base: dict, values: dict) -> dict:
     return merged
 
 
+class Settings(dict):
+    """A task's own settings {name: value}: a dict that cannot change, so a config stays hashable."""
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.items())))
+
+    def _frozen(self, *args, **kwargs):
+        raise TypeError("a TaskConfig's settings cannot change: use dataclasses.replace(config, settings={...})")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _frozen
+
+
 @dataclass(frozen=True)
 class TaskConfig:
-    """Which task (`name`, see lstmlab.tasks), its variant, sequence length, split sizes and data seed.
+    """Which task, its variant, sequence length, split sizes, data seed and the task's own settings.
 
+    `name`: a registered task ("integration", "adding"), a spec of your own task class
+    ("mymodule:MyTask", "./my_task.py:MyTask"), or the class itself (stored as its spec).
     `target` "final" asks about the whole sequence on its last step; "per-step" at every step.
     `objective` "classification" trains a probability with cross-entropy, "regression" a value with
-    squared error, "label-regression" (integration) a value with squared error on the 0/1 label. `threshold` belongs to the integration task (label: sum > threshold).
+    squared error, "label-regression" (integration) a value with squared error on the 0/1 label.
+    `settings`: the task's own (its `Task.settings`, e.g. the integration task's `threshold`), each
+    defaulted and checked by the task, and readable as an attribute: `config.threshold`.
     """
 
     name: str = "integration"
     seq_len: int | None = None
-    threshold: float | None = None
     n_train: int = 64_000
     n_val: int = 16_000
     n_test: int = 16_000
     seed: int = 0
     target: str | None = None
     objective: str | None = None
+    settings: dict = field(default_factory=Settings)
 
     def __post_init__(self):
-        task = tasks.get(self.name)
+        spec, task = tasks.resolve(self.name)
+        object.__setattr__(self, "name", spec)
         for key, value in task.defaults().items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
-        others = {key for other in tasks.TASKS.values() for key in other.settings} - set(task.settings)
-        for key in sorted(others):  # another task's setting must be left unset
-            if getattr(self, key) is not None:
-                raise ConfigError(f"{key} does not apply to the {self.name} task: drop --{key}")
-        _positive_int("seq_len", self.seq_len, "--seq-len")
+        object.__setattr__(self, "settings", _task_settings(task, self.settings))
+        _positive_int("seq_len", self.seq_len)
         for name in ("n_train", "n_val", "n_test"):
-            _positive_int(name, getattr(self, name), "--samples TRAIN,VAL,TEST")
-        _seed(self.seed, "--data-seed or --seed")
-        task.check(self)  # the variant, the length and the task's own settings
+            _positive_int(name, getattr(self, name))
+        _seed("data_seed", self.seed)
+        task.check(self)  # the variant and the length
+
+    def __getattr__(self, name):
+        """A task's own setting, read as an attribute (`config.threshold`)."""
+        settings = self.__dict__.get("settings", {})
+        if name in settings:
+            return settings[name]
+        raise AttributeError(f"TaskConfig has no field or {self.__dict__.get('name')} setting {name!r}")
+
+    def to_dict(self) -> dict:
+        """The fields, with the task's own settings beside them (as config files and sweep specs give them)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "settings"}
+        return {**d, **self.settings}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TaskConfig":
+        """Rebuild from `to_dict` output: keys beyond TASK_FIELDS are the task's own settings."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"the task config must be a JSON object, got {type(d).__name__}")
+        settings = {k: v for k, v in d.items() if k not in TASK_FIELDS}
+        return _build(cls, {k: v for k, v in d.items() if k in TASK_FIELDS}, "task", settings=settings)
+
+
+def _task_settings(task, given) -> Settings:
+    """The task's own settings: `given` checked by the task's Settings, defaults for the rest."""
+    if not isinstance(given, dict):
+        raise ConfigError(f"settings must be a table of the task's own settings, got {given!r}", field="settings")
+    # None means "the task's default" (files written before settings moved into the tasks hold e.g.
+    # "threshold": null for the adding task).
+    given = {k: v for k, v in given.items() if v is not None}
+    unknown = sorted(set(given) - set(task.settings))
+    if unknown:
+        own = f"its settings are {', '.join(task.settings)}" if task.settings else "it has no settings of its own"
+        raise ConfigError(f"{', '.join(map(str, unknown))} is not a setting of the {task.name} task ({own})",
+                          field=str(unknown[0]))
+    return Settings({name: setting.check(name, given.get(name, setting.default))
+                     for name, setting in task.settings.items()})
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """A stack of `layers` recurrent layers of `cell` with `units` each, and a read-out."""
+    """A stack of `layers` recurrent layers of `cell` with `units` each, and a read-out.
+
+    `cell`: a registered cell ("lstm", "gru", "rnn"), a spec of your own cell class ("mymodule:MyCell",
+    "./my_cell.py:MyCell"), or the class itself (stored as its spec).
+    """
 
     cell: str = "lstm"
     layers: int = 1
     units: int = 25
 
     def __post_init__(self):
-        cells.check(self.cell)
-        _positive_int("layers", self.layers, "--layers")
-        _positive_int("units", self.units, "--units")
+        object.__setattr__(self, "cell", _cell_spec(self.cell))
+        _positive_int("layers", self.layers)
+        _positive_int("units", self.units)
 
     @property
     def name(self) -> str:
-        return f"{self.cell}-{self.layers}layer"
+        """`{cell kind}-{layers}layer`, e.g. lstm-2layer: the model's directory and its name in results."""
+        return f"{cells.kind(self.cell)}-{self.layers}layer"
+
+
+def _cell_spec(cell) -> str:
+    """A cell name or class as the string a config stores (lstmlab's own are checked without Keras)."""
+    if isinstance(cell, str) and cell in cells.NAMES:
+        return cell
+    return cells.resolve(cell)[0]
 
 
 @dataclass(frozen=True)
@@ -127,30 +205,22 @@ class TrainConfig:
     devices: int = 1
 
     def __post_init__(self):
-        _positive_int("epochs", self.epochs, "--epochs")
-        _positive_int("batch_size", self.batch_size, "--batch-size")
-        _positive_int("steps_per_call", self.steps_per_call, "--steps-per-call")
-        _positive_int("eval_batch_size", self.eval_batch_size, "--eval-batch-size")
-        _seed(self.init_seed, "--init-seed or --seed")
-        _non_negative_int("checkpoint_every", self.checkpoint_every, "--checkpoint-every")
-        _non_negative_int("tbptt", self.tbptt, "--tbptt")
-        _non_negative_int("tbptt_every", self.tbptt_every, "--tbptt-every")
-        if self.tbptt_scheme not in SCHEMES:
-            raise ConfigError(f"tbptt_scheme must be one of {', '.join(SCHEMES)}, got {self.tbptt_scheme!r}: "
-                              "fix --tbptt-scheme")
+        for name in ("epochs", "batch_size", "steps_per_call", "eval_batch_size", "devices"):
+            _positive_int(name, getattr(self, name))
+        _seed("init_seed", self.init_seed)
+        for name in ("checkpoint_every", "tbptt", "tbptt_every"):
+            _non_negative_int(name, getattr(self, name))
+        _choice("tbptt_scheme", self.tbptt_scheme, TBPTT_SCHEMES)
         if self.tbptt_scheme == "chunked" and self.tbptt_every:
-            raise ConfigError("tbptt_every applies to the per-loss scheme (chunks update once each): drop "
-                              "--tbptt-every or use --tbptt-scheme per-loss")
-        _positive_int("devices", self.devices, "--devices")
+            raise ConfigError("tbptt_every applies to the per-loss scheme (chunks update once each): set it to 0 "
+                              "or use tbptt_scheme per-loss", field="tbptt_every")
         if self.batch_size % self.devices:
-            raise ConfigError(f"batch_size {self.batch_size} does not split evenly over {self.devices} devices: "
-                              "fix --batch-size or --devices")
-        _finite("learning_rate", self.learning_rate, "--lr")
-        if self.learning_rate <= 0:
-            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}: pass e.g. --lr 0.001")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}: "
-                              "fix --lr-schedule")
+            raise ConfigError(f"batch_size {self.batch_size} does not split evenly over {self.devices} devices",
+                              field="batch_size")
+        _finite("lr", self.learning_rate)
+        if not 0 < self.learning_rate <= 1:
+            raise ConfigError(f"learning_rate must be in (0, 1], got {self.learning_rate!r} (e.g. 0.001)", field="lr")
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
 
 
 @dataclass(frozen=True)
@@ -164,29 +234,42 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
-        for name, flag, example, kind in (("cells", "--cell", "lstm,gru", str), ("layers", "--layers", "1,2", int)):
+        for name, example, kinds in (("cells", "lstm,gru", (str, type)), ("layers", "1,2", (int,))):
             value = getattr(self, name)
             if (isinstance(value, str) or not isinstance(value, (list, tuple)) or not value
-                    or any(isinstance(v, bool) or not isinstance(v, kind) for v in value)):
-                raise ConfigError(f"{name} must be a non-empty list of {kind.__name__}s, got {value!r}: pass e.g. "
-                                  f"{flag} {example}")
+                    or any(isinstance(v, bool) or not isinstance(v, kinds) for v in value)):
+                raise ConfigError(f"{name} must be a non-empty list of {kinds[0].__name__}s, got {value!r} (e.g. "
+                                  f"{example})", field=name)
+            if name == "cells":
+                value = [_cell_spec(cell) for cell in value]
             if len(set(value)) != len(value):
-                raise ConfigError(f"{name} lists an entry twice ({list(value)}): fix {flag}")
+                raise ConfigError(f"{name} lists an entry twice ({list(value)})", field=name)
             object.__setattr__(self, name, tuple(value))
-        self.models  # raises ConfigError for a bad entry
+        names = [model.name for model in self.models]  # raises ConfigError for a bad entry
+        if len(set(names)) != len(names):
+            raise ConfigError(f"two cells give their models the same name ({', '.join(names)}): give each cell its "
+                              "own `kind`", field="cells")
         if min(self.task.n_train, self.task.n_val, self.task.n_test) < self.train.batch_size:
             raise ConfigError(
                 f"every split needs at least one batch of {self.train.batch_size} samples, got "
-                f"{self.task.n_train},{self.task.n_val},{self.task.n_test}: raise --samples or lower --batch-size"
-            )
+                f"{self.task.n_train},{self.task.n_val},{self.task.n_test}: raise the samples or lower batch_size",
+                field="n_train")
 
     @property
     def models(self) -> list[ModelConfig]:
         """One model per cell and depth, cell-major: lstm-1layer, lstm-2layer, gru-1layer, ..."""
         return [ModelConfig(cell=c, layers=n, units=self.units) for c in self.cells for n in self.layers]
 
+    @property
+    def steps_per_epoch(self) -> int:
+        """Train steps (batches) in one epoch."""
+        return steps_per_epoch(self.task.n_train, self.train.batch_size)
+
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Plain JSON-able values: what config.json holds and `from_dict` reads."""
+        d = dataclasses.asdict(self)
+        d["task"] = self.task.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -194,9 +277,11 @@ class RunConfig:
         if not isinstance(d, dict):
             raise ConfigError(f"a run config must be a JSON object, got {type(d).__name__}")
         d = dict(d)
-        task = _build(TaskConfig, d.pop("task", {}), "task")
-        train = _build(TrainConfig, d.pop("train", {}), "train")
-        return _build(cls, d, "run", task=task, train=train)
+        task = TaskConfig.from_dict(d.pop("task", {}))
+        train = d.pop("train", {})
+        if isinstance(train, dict):  # the names of files written before a rename
+            train = {RENAMED_TRAIN.get(k, k) if RENAMED_TRAIN.get(k) not in train else k: v for k, v in train.items()}
+        return _build(cls, d, "run", task=task, train=_build(TrainConfig, train, "train"))
 
 
 def _build(cls, values, where: str, **extra):
@@ -213,22 +298,29 @@ def _build(cls, values, where: str, **extra):
         raise ConfigError(f"the {where} config holds a value of the wrong type ({err})") from None
 
 
-def _positive_int(name, value, flag):
+# The checks name the flat field (FIELDS) at fault; the command line turns it into its flag.
+
+def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}: fix {flag}")
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}", field=name)
 
 
-def _non_negative_int(name, value, flag):
+def _non_negative_int(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{name} must be a non-negative integer, got {value!r}: fix {flag}")
+        raise ConfigError(f"{name} must be a non-negative integer, got {value!r}", field=name)
 
 
-def _seed(value, flag):
-    _non_negative_int("seed", value, flag)
+def _seed(name, value):
+    _non_negative_int(name, value)
     if value > MAX_SEED:
-        raise ConfigError(f"seed must be at most {MAX_SEED:,}, got {value}: fix {flag}")
+        raise ConfigError(f"{name} must be at most {MAX_SEED:,}, got {value}", field=name)
 
 
-def _finite(name, value, flag):
+def _finite(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{name} must be a finite number, got {value!r}: fix {flag}")
+        raise ConfigError(f"{name} must be a finite number, got {value!r}", field=name)
+
+
+def _choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}", field=name)

@@ -6,7 +6,23 @@ class UserError(Exception):
 
 
 class ConfigError(UserError, ValueError):
-    """A configuration value a user gave is invalid; the message says which and how to fix it."""
+    """A configuration value a user gave is invalid; the message names the config field and the value.
+
+    `field` is the flat name of the setting at fault (config.FIELDS, or a task's own setting), so that
+    the command line can name its flag ("fix --seq-len") while the config classes, which know no flags,
+    name the field ("fix seq_len").
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+    def __str__(self) -> str:
+        return f"{self.message}: fix {self.field}" if self.field else self.message
+
+    def fix(self, where: str) -> str:
+        """The message, saying to fix `where` (a flag) instead of the field."""
+        return f"{self.message}: fix {where}"
 
 
 class WrongBackendError(UserError):

@@ -79,7 +79,7 @@ def load_trained(run_dir: Path, name: str):
     directory = Path(run_dir) / "models" / name
     try:
         saved = json.loads((directory / "config.json").read_text())
-        task = tasks.of(TaskConfig(**saved["task"]))
+        task = tasks.of(TaskConfig.from_dict(saved["task"]))
         model_config = ModelConfig(**saved["model"])
         if model_config.name != name:
             raise ValueError(f"its config.json describes {model_config.name}")

@@ -31,7 +31,6 @@ from pathlib import Path
 from lstmlab import tasks
 from lstmlab.config import ModelConfig, RunConfig
 from lstmlab.core import budget, workdir
-from lstmlab.core.batches import steps_per_epoch
 from lstmlab.core.checkpoint import Checkpoint
 from lstmlab.core.data import load_or_create
 from lstmlab.core.files import save_weights_atomic, write_atomic
@@ -215,7 +214,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     say(f"training {model_config.name} ({config.train.epochs} epochs)")
     directory.mkdir(parents=True, exist_ok=True)
     # What the model is; also the checkpoint's fingerprint, so a checkpoint never resumes another setup.
-    description = {"model": asdict(model_config), "task": asdict(config.task), "train": asdict(config.train)}
+    description = {"model": asdict(model_config), "task": config.task.to_dict(), "train": asdict(config.train)}
     checkpoint = Checkpoint(directory / "checkpoint.npz", description, config.train.checkpoint_every)
     task = tasks.of(config.task)
     model = build_model(model_config, seed=config.train.init_seed, task=task)
@@ -247,7 +246,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     writer.writeheader()
     writer.writerows(record["history"])
     write_atomic(directory / "metrics.csv", table.getvalue())
-    per_epoch = steps_per_epoch(len(data["train"][0]), config.train.batch_size)
+    per_epoch = config.steps_per_epoch
     write_atomic(directory / "step_losses.csv", "step,epoch,loss\n" + "".join(
         f"{i + 1},{i // per_epoch + 1},{loss!r}\n" for i, loss in enumerate(fitted.step_losses)))
     save_weights_atomic(model, directory / "model.weights.h5")

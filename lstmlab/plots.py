@@ -30,7 +30,7 @@ def curves_figure(results: dict):
     the task's trivial baselines, which are scored on the test split too.
     """
     models, baselines = results["models"], results["baselines"]
-    task = tasks.of(TaskConfig(**results["config"]["task"]))
+    task = tasks.of(TaskConfig.from_dict(results["config"]["task"]))
     colours = {model["name"]: f"C{i % 10}" for i, model in enumerate(models)}
     loss_rows = math.ceil(len(models) / MAX_LOSS_COLUMNS)
     loss_columns = math.ceil(len(models) / loss_rows)

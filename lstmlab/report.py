@@ -11,7 +11,7 @@ def render_report(results: dict, figure_name: str = "curves.png") -> str:
     lines = [
         "# lstmlab run",
         "",
-        f"Task: {tasks.of(TaskConfig(**task)).describe()}; {task['n_train']:,} / {task['n_val']:,} / "
+        f"Task: {tasks.of(TaskConfig.from_dict(task)).describe()}; {task['n_train']:,} / {task['n_val']:,} / "
         f"{task['n_test']:,} samples (train / validation / test), data seed {task['seed']}.",
         f"Training: Adam (lr {train['learning_rate']:g}), batch {train['batch_size']}, {train['epochs']} epochs, "
         f"{truncation}, seed {train['seed']}; Keras backend `{results['environment']['backend']}`.",

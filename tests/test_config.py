@@ -28,10 +28,10 @@ def test_unknown_keys_fail_loudly():
     [
         (lambda: TaskConfig(seq_len=0), "seq_len"),
         (lambda: TaskConfig(seq_len=2.5), "seq_len"),
-        (lambda: TaskConfig(threshold=float("nan")), "threshold"),
+        (lambda: TaskConfig(settings={"threshold": float("nan")}), "threshold"),
         (lambda: TaskConfig(n_val=-1), "n_val"),
         (lambda: ModelConfig(units=0), "units"),
-        (lambda: TrainConfig(learning_rate=0.0), "learning_rate"),
+        (lambda: TrainConfig(learning_rate=0.0), "learning_rate must be in"),
         (lambda: TrainConfig(lr_schedule="linear"), "lr_schedule must be one of constant, cosine"),
         (lambda: TrainConfig(batch_size=True), "batch_size"),
         (lambda: RunConfig(layers=()), "layers"),

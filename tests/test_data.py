@@ -41,7 +41,7 @@ def test_a_hit_does_not_regenerate(tmp_path, monkeypatch):
 
 def test_a_changed_config_gets_its_own_entry(tmp_path):
     _, a = load_or_create(SMALL, tmp_path)
-    _, b = load_or_create(TaskConfig(seq_len=6, n_train=64, n_val=32, n_test=32, seed=1, threshold=0.5), tmp_path)
+    _, b = load_or_create(TaskConfig(seq_len=6, n_train=64, n_val=32, n_test=32, seed=1, settings={"threshold": 0.5}), tmp_path)
     assert a != b and len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 2
 
 

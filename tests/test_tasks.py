@@ -39,7 +39,7 @@ def test_unset_fields_take_the_task_defaults():
 @pytest.mark.parametrize("build, fragment", [
     (lambda: TaskConfig(name="adding", objective="classification"), "objective regression"),
     (lambda: TaskConfig(name="adding", target="per-step"), "target final"),
-    (lambda: TaskConfig(name="adding", threshold=2.0), "threshold does not apply"),
+    (lambda: TaskConfig(name="adding", settings={"threshold": 2.0}), "threshold is not a setting of the adding task"),
     (lambda: TaskConfig(name="adding", seq_len=21), "seq_len >= 22"),
     (lambda: TaskConfig(target="every"), "target final or per-step"),
 ])

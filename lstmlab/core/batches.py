@@ -7,10 +7,7 @@ nothing numerically.
 
 import numpy as np
 
-
-def steps_per_epoch(n: int, batch_size: int) -> int:
-    """Batches in an epoch of n samples: the last one partial when batch_size does not divide n."""
-    return -(-n // batch_size)
+from lstmlab.config import steps_per_epoch
 
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:

@@ -8,7 +8,6 @@ reading one complete copy. Every load re-checks the manifest and the checksums; 
 reported, never used.
 """
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -37,10 +36,10 @@ class CacheError(UserError):
 
 def entry_path(config: TaskConfig, cache_dir: Path) -> Path:
     """Where the entry for `config` lives: the name shows the main fields, the hash makes it unique."""
-    key = json.dumps({"format": FORMAT_VERSION, **dataclasses.asdict(config)}, sort_keys=True)
+    key = json.dumps({"format": FORMAT_VERSION, **config.to_dict()}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     variant = f"{config.target}-{config.objective}"
-    return Path(cache_dir) / f"{config.name}-T{config.seq_len}-{variant}-seed{config.seed}-{digest}"
+    return Path(cache_dir) / f"{tasks.get(config.name).name}-T{config.seq_len}-{variant}-seed{config.seed}-{digest}"
 
 
 def load_or_create(config: TaskConfig, cache_dir: Path, rebuild: bool = True, log=print) -> tuple[Splits, Path]:
@@ -72,7 +71,7 @@ def load(path: Path, config: TaskConfig) -> Splits:
         raise CacheError(f"cache entry {path} has no {MANIFEST}") from None
     except (OSError, ValueError) as err:
         raise CacheError(f"cache entry {path} has an unreadable {MANIFEST} ({err})") from None
-    expected = {"format": FORMAT_VERSION, "task": dataclasses.asdict(config)}
+    expected = {"format": FORMAT_VERSION, "task": config.to_dict()}
     if {k: manifest.get(k) for k in expected} != expected:
         raise CacheError(f"cache entry {path} was made for another config (stale manifest)")
     files = manifest.get("files")
@@ -109,7 +108,7 @@ def _write_atomically(path: Path, config: TaskConfig, data: Splits) -> None:
                     f.flush()
                     os.fsync(f.fileno())
                 files[name] = hashlib.sha256((tmp / name).read_bytes()).hexdigest()
-        manifest = {"format": FORMAT_VERSION, "task": dataclasses.asdict(config), "files": files}
+        manifest = {"format": FORMAT_VERSION, "task": config.to_dict(), "files": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         fault_point("cache:rename")
         try:

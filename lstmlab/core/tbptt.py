@@ -27,7 +27,7 @@ k2 = 0 or >= T with one update per batch (k1 = 0 or >= T) is full BPTT, in eithe
 
 from dataclasses import dataclass
 
-SCHEMES = ("per-loss", "chunked")
+from lstmlab.config import TBPTT_SCHEMES as SCHEMES  # the scheme names are a config value
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ final-step target, (n, T) for per-step targets; `truth` is (n,), the answer each
 is scored against.
 """
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -20,9 +21,49 @@ from lstmlab.errors import ConfigError
 from lstmlab.tasks.objectives import Objective
 
 SPLITS = ("train", "val", "test")
+# What every task's config has (config.TaskConfig); a task's own settings (Task.settings) sit beside them.
+TASK_FIELDS = ("name", "seq_len", "n_train", "n_val", "n_test", "seed", "target", "objective")
 FINAL, PER_STEP = "final", "per-step"
 
 Splits = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One of a task's own settings (`Task.settings`): its default, one line of help, the values it takes.
+
+    The setting's type is its default's (bool, int, float or str; an int is taken for a float). It
+    reaches the command line as --NAME (underscores as dashes), config files and sweep specs as NAME
+    beside the task's other fields, and the task's code as `self.config.NAME`.
+    """
+
+    default: bool | int | float | str
+    help: str
+    minimum: float | None = None  # inclusive bounds of a number
+    maximum: float | None = None
+    choices: tuple = ()  # the values allowed, where they are a fixed few
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    def check(self, name: str, value):
+        """`value` as this setting's type, or ConfigError naming `name`."""
+        kind = self.kind
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise ConfigError(f"{name} must be a {kind.__name__}, got {value!r}", field=name)
+        if kind is float and not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value!r}", field=name)
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            bounds = f"in [{self.minimum}, {self.maximum}]" if self.maximum is not None else f">= {self.minimum}"
+            if self.minimum is None:
+                bounds = f"<= {self.maximum}"
+            raise ConfigError(f"{name} must be {bounds}, got {value!r}", field=name)
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"{name} must be one of {', '.join(map(str, self.choices))}, got {value!r}", field=name)
+        return value
 
 
 @dataclass
@@ -41,9 +82,9 @@ class Task:
     min_seq_len: ClassVar[int] = 1
     targets: ClassVar[tuple[str, ...]] = (FINAL,)
     objectives: ClassVar[dict[str, Objective]]
-    # Task-specific settings of TaskConfig (besides seq_len, samples, seed, target, objective),
-    # with their defaults; a setting of another task must be left unset.
-    settings: ClassVar[dict[str, object]] = {}
+    # The task's own settings, beyond what every task has (seq_len, samples, seed, target, objective):
+    # TaskConfig.settings holds their values, each checked by its Setting.
+    settings: ClassVar[dict[str, Setting]] = {}
 
     def __init__(self, config):
         self.config = config  # a TaskConfig, already checked by `check`
@@ -53,8 +94,25 @@ class Task:
     @classmethod
     def defaults(cls) -> dict:
         """The values TaskConfig takes for fields left unset."""
-        return {"seq_len": cls.default_seq_len, "target": cls.targets[0], "objective": next(iter(cls.objectives)),
-                **cls.settings}
+        return {"seq_len": cls.default_seq_len, "target": cls.targets[0], "objective": next(iter(cls.objectives))}
+
+    @classmethod
+    def check_class(cls) -> None:
+        """Raise ConfigError if the class itself is incomplete (a plug-in task written outside lstmlab)."""
+        missing = [attr for attr in ("name", "summary", "input_width", "default_seq_len", "objectives")
+                   if not hasattr(cls, attr)]
+        if missing:
+            raise ConfigError(f"task {cls.__name__} does not set {', '.join(missing)}: see tasks/base.py's Task")
+        if not isinstance(cls.name, str) or not cls.name.replace("-", "_").isidentifier():
+            raise ConfigError(f"task {cls.__name__}: name must be a short identifier (it names cache entries), "
+                              f"got {cls.name!r}")
+        for name, setting in cls.settings.items():
+            if not isinstance(setting, Setting):
+                raise ConfigError(f"task {cls.name}: settings[{name!r}] must be a lstmlab.tasks.Setting, got "
+                                  f"{setting!r}")
+            if name in TASK_FIELDS or not name.isidentifier():
+                raise ConfigError(f"task {cls.name}: a setting cannot be called {name!r} (every task has "
+                                  f"{', '.join(TASK_FIELDS)})")
 
     @classmethod
     def check(cls, config) -> None:

@@ -17,12 +17,10 @@ Whatever the variant, a model is scored on the task's question about the whole s
 above the threshold.
 """
 
-import math
 
 import numpy as np
 
-from lstmlab.errors import ConfigError
-from lstmlab.tasks.base import FINAL, PER_STEP, Task, predict_the_mean
+from lstmlab.tasks.base import FINAL, PER_STEP, Setting, Task, predict_the_mean
 from lstmlab.tasks.objectives import CLASSIFICATION, REGRESSION
 
 
@@ -41,14 +39,7 @@ class Integration(Task):
     default_seq_len = 25
     targets = (FINAL, PER_STEP)
     objectives = {"classification": CLASSIFICATION, "regression": REGRESSION, "label-regression": REGRESSION}
-    settings = {"threshold": 1.0}
-
-    @classmethod
-    def check(cls, config) -> None:
-        super().check(config)
-        threshold = config.threshold
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
-            raise ConfigError(f"threshold must be a finite number, got {threshold!r}: fix --threshold")
+    settings = {"threshold": Setting(1.0, "the label is 1 where the sum is > threshold")}
 
     @property
     def _on_labels(self) -> bool:
