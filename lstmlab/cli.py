@@ -13,8 +13,8 @@ from pathlib import Path
 import lstmlab
 from lstmlab import cells, tasks
 from lstmlab.api import DEFAULT_CACHE
-from lstmlab.config import FIELDS, LR_SCHEDULES, RunConfig, TaskConfig, TrainConfig, with_values
-from lstmlab.errors import NonFiniteLossError, RunsFailedError, UserError, WrongBackendError
+from lstmlab.config import FIELDS, LR_SCHEDULES, TBPTT_SCHEMES, RunConfig, TaskConfig, TrainConfig, with_values
+from lstmlab.errors import ConfigError, NonFiniteLossError, RunsFailedError, UserError, WrongBackendError
 
 DEFAULT_OUT = Path("runs/reference")
 TARGETS = sorted({t for task in tasks.TASKS.values() for t in task.targets})
@@ -103,11 +103,8 @@ def _layer_list(text: str) -> tuple[int, ...]:
 
 
 def _cell_list(text: str) -> tuple[str, ...]:
-    names = tuple(text.split(","))
-    unknown = [n for n in names if n not in cells.NAMES]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown cell(s) {','.join(unknown)}; choose from {','.join(cells.NAMES)}")
-    return names
+    """Cells are checked by the config (names, or specs of your own classes, e.g. ./my_cell.py:MyCell)."""
+    return tuple(text.split(","))
 
 
 def _impl_list(text: str) -> list[str]:
@@ -121,35 +118,79 @@ def _impl_list(text: str) -> list[str]:
     return names
 
 
-def _add_task_flags(parser, seed_help: str):
+def _add_task_flags(parser, seed_help: str, task_classes):
     # Every default is None, "not given": a value comes from the flag, else from --config, else from
     # the dataclasses (which hold the defaults, so they are not repeated here).
     d = TaskConfig()
     group = parser.add_argument_group("task and data")
-    group.add_argument("--task", choices=list(tasks.TASKS),
-                       help="; ".join(f"{name}: {task.summary}" for name, task in tasks.TASKS.items()) + f" ({d.name})")
+    group.add_argument("--task", metavar="TASK",
+                       help="; ".join(f"{name}: {task.summary}" for name, task in tasks.TASKS.items()) +
+                            f"; or your own task class as FILE.py:CLASS or MODULE:CLASS ({d.name})")
     group.add_argument("--seq-len", type=_positive_int,
                        help="steps per sequence (the task's default: " +
                             ", ".join(f"{t.default_seq_len} for {n}" for n, t in tasks.TASKS.items()) + ")")
     group.add_argument("--samples", type=_samples, metavar="TRAIN,VAL,TEST",
                        help=f"split sizes ({d.n_train},{d.n_val},{d.n_test})")
-    group.add_argument("--threshold", type=_finite_float,
-                       help=f"integration task: the label is sum > threshold ({d.threshold:g})")
     group.add_argument("--target", choices=TARGETS,
                        help="final: one answer per sequence, on its last step; per-step: an answer at every step "
                             "(integration only; default final)")
     group.add_argument("--objective", choices=OBJECTIVES,
                        help="classification: a probability under cross-entropy; regression: a value under squared "
-                            "error; label-regression: squared error on the 0/1 label (the task's default: classification for integration, regression for adding)")
+                            "error; label-regression: squared error on the 0/1 label (the task's default: "
+                            "classification for integration, regression for adding)")
     group.add_argument("--seed", type=_non_negative_int, help=f"{seed_help} ({d.seed})")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
+    _add_setting_flags(parser, task_classes)
+
+
+SETTING_TYPES = {bool: lambda text: _boolean(text), int: lambda text: _int_at_least(-2**63, "an")(text),
+                 float: lambda text: _finite_float(text), str: str}
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _add_setting_flags(parser, task_classes) -> None:
+    """A flag --NAME for every own setting of `task_classes` (Task.settings), its type the setting's."""
+    flags = {}
+    for task in task_classes:
+        for name, setting in task.settings.items():
+            flags.setdefault(name, []).append((task.name, setting))
+    if not flags:
+        return
+    group = parser.add_argument_group("the task's own settings")
+    for name, owners in flags.items():
+        help_text = "; ".join(f"{task}: {setting.help} ({setting.default})" for task, setting in owners)
+        group.add_argument(f"--{name.replace('_', '-')}", dest=f"setting:{name}", metavar=name.upper(),
+                           type=SETTING_TYPES[owners[0][1].kind], help=help_text)
+
+
+def _task_classes(argv) -> list:
+    """The tasks whose own settings get flags: lstmlab's, and the one --task names (a plug-in's too)."""
+    found = list(tasks.TASKS.values())
+    for i, arg in enumerate(argv):
+        name = arg.split("=", 1)[1] if arg.startswith("--task=") else argv[i + 1] if arg == "--task" and \
+            i + 1 < len(argv) else None
+        if name and name not in tasks.TASKS:
+            try:
+                found.append(tasks.get(name))
+            except UserError:
+                pass  # the config reports an unknown task, in its one line, once every flag is parsed
+    return found
 
 
 def _given(args) -> dict:
     """The run flags given on the command line, as {(path in the config dict): value}."""
     # The flags' destinations are named like RunConfig's flat FIELDS; --samples and --seed fan out.
     given = {FIELDS[name]: value for name, value in vars(args).items() if name in FIELDS and value is not None}
+    given.update({("task", name.split(":", 1)[1]): value for name, value in vars(args).items()
+                  if name.startswith("setting:") and value is not None})
     if args.samples is not None:
         for key, value in zip(("n_train", "n_val", "n_test"), args.samples):
             given[("task", key)] = value
@@ -180,29 +221,41 @@ def _run_config(args) -> RunConfig:
 
 def _task_config(args) -> TaskConfig:
     """`data`'s task: the defaults, then the flags given."""
-    task = {path[1]: value for path, value in _given(args).items() if path[0] == "task"}
-    return TaskConfig(**task)
+    return TaskConfig.from_dict({path[1]: value for path, value in _given(args).items() if path[0] == "task"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv=()) -> argparse.ArgumentParser:
+    """The parser of every command; `argv` only decides which plug-in task's settings get flags."""
     parser = _Parser(prog="lstmlab", description="Recurrent networks written from scratch, on small sequence tasks.")
     parser.add_argument("--version", action="version", version=f"lstmlab {lstmlab.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    task_classes = _task_classes(list(argv))
+    _add_run_command(commands, task_classes)
+    _add_data_command(commands, task_classes)
+    _add_evaluate_command(commands)
+    _add_study_command(commands)
+    _add_sweep_command(commands)
+    _add_bench_command(commands)
+    return parser
 
+
+def _add_run_command(commands, task_classes) -> None:
+    """`lstmlab run`: the reference experiment, or any configuration of it."""
     run = commands.add_parser("run", help="run the reference experiment (data, 1- and 2-layer LSTM, test, report)",
                               description="Generate or load the data, train one model per --cell and --layers entry, "
                                           "test them, and write results.json, curves.png and report.md to --out. "
                                           "Values come from the flags given, else from --config, else the defaults.")
     run.add_argument("--config", type=Path, metavar="FILE",
                      help="start from this configuration: JSON (what --dry-run prints) or TOML; flags override it")
-    _add_task_flags(run, "sets both --data-seed and --init-seed")
+    _add_task_flags(run, "sets both --data-seed and --init-seed", task_classes)
     t, r = TrainConfig(), RunConfig()
     group = run.add_argument_group("model and training")
     group.add_argument("--data-seed", type=_non_negative_int, help=f"seed of the data (its splits) ({r.task.seed})")
     group.add_argument("--init-seed", type=_non_negative_int,
                        help=f"seed of the initial weights and of each epoch's shuffle ({t.init_seed})")
     group.add_argument("--cell", type=_cell_list, metavar="CELLS", dest="cells",
-                       help=f"recurrent cells, e.g. lstm,gru,rnn; one model per cell and depth ({','.join(r.cells)})")
+                       help=f"recurrent cells, e.g. lstm,gru,rnn, or your own cell class as FILE.py:CLASS or "
+                            f"MODULE:CLASS; one model per cell and depth ({','.join(r.cells)})")
     group.add_argument("--layers", type=_layer_list, help=f"depths, e.g. 1,2 ({','.join(map(str, r.layers))})")
     group.add_argument("--units", type=_positive_int, help=f"hidden size of every layer ({r.units})")
     group.add_argument("--epochs", type=_positive_int, help=f"({t.epochs})")
@@ -216,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--tbptt-every", type=_non_negative_int, metavar="K1",
                        help="per-step targets: one update per K1 steps of losses; 0: every K2 steps "
                             f"({t.tbptt_every})")
-    group.add_argument("--tbptt-scheme", choices=["per-loss", "chunked"],
+    group.add_argument("--tbptt-scheme", choices=TBPTT_SCHEMES,
                        help="per-loss: as above; chunked: chunks of K2 steps from the sequence start, the gradient "
                             f"stopped between them, an update per chunk with a loss ({t.tbptt_scheme})")
     group.add_argument("--devices", type=_positive_int,
@@ -241,9 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--dry-run", action="store_true", help="validate everything, print the configuration, train nothing")
     group.add_argument("--quiet", action="store_true", help="print only the final summary")
 
-    data = commands.add_parser("data", help="create or verify the cached dataset and print where it is")
-    _add_task_flags(data, "seed of the data")
 
+def _add_data_command(commands, task_classes) -> None:
+    """`lstmlab data`: create or verify a cached dataset."""
+    data = commands.add_parser("data", help="create or verify the cached dataset and print where it is")
+    _add_task_flags(data, "seed of the data", task_classes)
+
+
+def _add_evaluate_command(commands) -> None:
+    """`lstmlab evaluate`: score a finished run on the user's own sequences."""
     evaluate = commands.add_parser("evaluate", help="score a finished run's models on your own sequences")
     evaluate.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the --out of a finished `lstmlab run`")
     evaluate.add_argument("--data", type=Path, required=True, metavar="FILE",
@@ -255,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv",
                           help="write each row's last-step prediction, one column per model, here")
 
+
+def _add_study_command(commands) -> None:
+    """`lstmlab study NAME`: a question answered by a grid of runs over seeds."""
     from lstmlab.studies import STUDIES
 
     study = commands.add_parser("study", help=f"answer a question with a grid of runs over seeds: {' or '.join(STUDIES)}",
@@ -271,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--force", action="store_true", help="discard the runs --out holds and start over")
     study.add_argument("--quiet", action="store_true", help="print only the final summary")
 
+
+def _add_sweep_command(commands) -> None:
+    """`lstmlab sweep SPEC`: a grid of configurations x seeds."""
     sweep = commands.add_parser("sweep", help="run a grid of configurations x seeds from a spec file, on every core "
                                               "or a Ray cluster",
                                 description="Run every grid point of SPEC (TOML or JSON: [base], [grid], seeds) with "
@@ -293,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--dry-run", action="store_true", help="validate the spec and list its runs; train nothing")
     sweep.add_argument("--quiet", action="store_true", help="print only the final summary")
 
+
+def _add_bench_command(commands) -> None:
+    """`lstmlab bench`: training speed against other implementations."""
     from lstmlab.bench.driver import BACKENDS  # light: the bench imports no framework itself
 
     bench = commands.add_parser("bench", help="time lstmlab's training against Keras, TensorFlow and PyTorch",
@@ -302,7 +370,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="directory for bench.json (%(default)s)")
     bench.add_argument("--impls", type=_impl_list, default=None, metavar="A,B",
                        help=f"only these of {', '.join(BACKENDS)} (default: all)")
-    return parser
 
 
 def cmd_bench(args) -> None:
@@ -445,8 +512,21 @@ def _check_backend() -> None:
         raise WrongBackendError(backend)
 
 
+# Config fields whose flag is not --FIELD (a field is a flat name of config.FIELDS, or a task's own setting).
+FLAG_OF = {"cells": "--cell", "n_train": "--samples", "n_val": "--samples", "n_test": "--samples",
+           "data_seed": "--data-seed or --seed", "init_seed": "--init-seed or --seed"}
+
+
+def _message(err: UserError, command: str) -> str:
+    """A config error names the flag that sets its field (the config classes know fields, not flags)."""
+    if isinstance(err, ConfigError) and err.field and command in ("run", "data"):
+        return err.fix(FLAG_OF.get(err.field, "--" + err.field.replace("_", "-")))
+    return str(err)
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -456,7 +536,7 @@ def main(argv=None) -> int:
             _check_backend()
         COMMANDS[args.command](args)
     except UserError as err:
-        print(f"lstmlab {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        print(f"lstmlab {args.command}: error: {_one_line(_message(err, args.command))}", file=sys.stderr)
         return 2
     except RunsFailedError as err:
         print(f"lstmlab {args.command}: {_one_line(err)}", file=sys.stderr)

@@ -71,7 +71,10 @@ class Settings(dict):
     def _frozen(self, *args, **kwargs):
         raise TypeError("a TaskConfig's settings cannot change: use dataclasses.replace(config, settings={...})")
 
-    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _frozen
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _frozen
+
+    def __reduce__(self):  # pickle (to a worker) rebuilds it whole: its item setter refuses
+        return Settings, (dict(self),)
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,7 @@ class RunConfig:
         if min(self.task.n_train, self.task.n_val, self.task.n_test) < self.train.batch_size:
             raise ConfigError(
                 f"every split needs at least one batch of {self.train.batch_size} samples, got "
-                f"{self.task.n_train},{self.task.n_val},{self.task.n_test}: raise the samples or lower batch_size",
+                f"{self.task.n_train},{self.task.n_val},{self.task.n_test} (or lower batch_size)",
                 field="n_train")
 
     @property

@@ -88,13 +88,23 @@ def spec_of(cls: type, builtin: dict[str, type]) -> str:
     if "<locals>" in qualname:
         raise ConfigError(f"{cls.__name__} is defined inside a function, where no other process can find it: "
                           "define it at the top level of a module")
+    path = getattr(module, "__file__", None)
     if cls.__module__ == "__main__":
-        path = getattr(module, "__file__", None)
         spec = f"{os.path.abspath(path)}:{qualname}" if path else f"__main__:{qualname}"
+    elif "." not in cls.__module__ and path and not _installed(path):
+        # A lone module found through the script's own folder, which a worker's path lacks: by its file.
+        spec = f"{os.path.abspath(path)}:{qualname}"
     else:
         spec = f"{cls.__module__}:{qualname}"
     _RESOLVED[spec] = cls
     return spec
+
+
+def _installed(path: str) -> bool:
+    """Is `path` inside an installed package's folder (site-packages), where every process finds it?"""
+    real = os.path.realpath(path)
+    return any(real.startswith(os.path.realpath(root) + os.sep) for root in sys.path
+               if root.endswith(("site-packages", "dist-packages")))
 
 
 def _entry_point(name: str, group: str, kind: str, builtin: dict) -> type:
@@ -148,10 +158,39 @@ def _import_module(name: str):
                           "directory?") from None
 
 
+def shipped() -> list[str]:
+    """The files and package folders of the plug-ins this process resolved that live outside installed
+    packages: what a Ray job must carry to nodes that do not share this machine's files (`py_modules`)."""
+    found = []
+    for spec in _RESOLVED:
+        where = spec.rpartition(":")[0]
+        if where.endswith(".py"):
+            path = where
+        else:
+            module = sys.modules.get(where.split(".")[0])
+            path = getattr(module, "__file__", None)
+            if path is None:
+                continue
+            if os.path.basename(path) == "__init__.py":  # a package: its folder
+                path = os.path.dirname(path)
+        real = os.path.realpath(path)
+        if os.path.exists(real) and not _installed(real) and real not in found \
+                and not real.startswith(os.path.dirname(os.path.realpath(__file__)) + os.sep):
+            found.append(real)
+    return found
+
+
 def _import_file(path: Path):
-    """Import the Python file `path` once per process, as a module named after its absolute path."""
+    """Import the Python file `path` once per process, as a module named after its absolute path.
+
+    On a Ray node that does not share the driver's files, the file arrived with the job as a module
+    named after it (`shipped`, Ray's py_modules): that module is taken instead.
+    """
     if not path.is_file():
-        raise ConfigError(f"{path}: no such Python file")
+        try:
+            return importlib.import_module(path.stem)
+        except ImportError:
+            raise ConfigError(f"{path}: no such Python file") from None
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
     name = f"lstmlab_plugin_{path.stem}_{digest}"  # unique per file, a valid identifier for pickling
     if name in sys.modules:

@@ -14,7 +14,7 @@ def render_report(results: dict, figure_name: str = "curves.png") -> str:
         f"Task: {tasks.of(TaskConfig.from_dict(task)).describe()}; {task['n_train']:,} / {task['n_val']:,} / "
         f"{task['n_test']:,} samples (train / validation / test), data seed {task['seed']}.",
         f"Training: Adam (lr {train['learning_rate']:g}), batch {train['batch_size']}, {train['epochs']} epochs, "
-        f"{truncation}, seed {train['seed']}; Keras backend `{results['environment']['backend']}`.",
+        f"{truncation}, seed {train['init_seed']}; Keras backend `{results['environment']['backend']}`.",
         "",
         "| model | parameters | test accuracy | test loss | final train loss | final val loss | "
         "final val accuracy | training time (s) |",

@@ -47,10 +47,11 @@ def test_invalid_values_name_the_field(build, fragment):
 @pytest.mark.parametrize("edit, fragment", [
     ({"cells": [["lstm"]]}, "list of strs"),
     ({"layers": [[1]]}, "list of ints"),
-    ({"task": {"name": {}}}, "unknown task"),
+    ({"task": {"name": {}}}, "a task is a name"),
     ({"task": {"objective": {}}}, "objective"),
-    ({"task": {"threshold": "x"}}, "threshold must be a finite number"),
-    ({"task": {"name": "adding", "threshold": 1.0}}, "does not apply"),
+    ({"task": {"threshold": "x"}}, "threshold must be a float"),
+    ({"task": {"threshold": float("inf")}}, "threshold must be a finite number"),
+    ({"task": {"name": "adding", "threshold": 1.0}}, "threshold is not a setting of the adding task"),
     ({"train": {"epochs": [1]}}, "epochs"),
 ])
 def test_a_config_file_of_the_wrong_shape_is_a_config_error(edit, fragment):

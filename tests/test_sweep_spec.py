@@ -64,8 +64,8 @@ def test_a_spec_of_the_wrong_shape_is_refused_in_one_line(spec, message):
 @pytest.mark.parametrize("grid, message", [
     ({"seq_len": [5, 0]}, "grid point seq_len=0, seed 0: seq_len must be a positive integer"),
     ({"cell": ["lstm", "transformer"]}, "grid point cell='transformer'"),
-    ({"lr": [1e-3, -1.0]}, "grid point lr=-1.0, seed 0: learning_rate must be > 0"),
-    ({"task": ["adding"], "threshold": [1.0]}, "threshold does not apply to the adding task"),
+    ({"lr": [1e-3, -1.0]}, r"grid point lr=-1.0, seed 0: learning_rate must be in \(0, 1\]"),
+    ({"task": ["adding"], "threshold": [1.0]}, "not a run field, nor a setting of the adding task"),
 ])
 def test_a_bad_value_anywhere_in_the_grid_is_refused_before_anything_runs(grid, message):
     with pytest.raises(ConfigError, match=message):

@@ -33,7 +33,9 @@ def test_registry_finds_every_task_by_name_and_refuses_others():
 def test_unset_fields_take_the_task_defaults():
     assert (TaskConfig().seq_len, TaskConfig().threshold, TaskConfig().objective) == (25, 1.0, "classification")
     adding = TaskConfig(name="adding")
-    assert (adding.seq_len, adding.target, adding.objective, adding.threshold) == (100, "final", "regression", None)
+    assert (adding.seq_len, adding.target, adding.objective, dict(adding.settings)) == (100, "final", "regression", {})
+    with pytest.raises(AttributeError, match="threshold"):
+        adding.threshold  # the integration task's setting, not the adding task's
 
 
 @pytest.mark.parametrize("build, fragment", [

@@ -36,10 +36,14 @@ class RayExecutor:
         self._pending = []
 
     def __enter__(self):
+        from lstmlab import plugins
+
         ray = self._ray
+        runtime_env = {"env_vars": thread_environment(1)}
+        if plugins.shipped():  # the user's own cells and tasks travel with the jobs to every node
+            runtime_env["py_modules"] = plugins.shipped()
         try:
-            ray.init(address=self.address, log_to_driver=False, logging_level="ERROR",
-                     runtime_env={"env_vars": thread_environment(1)})
+            ray.init(address=self.address, log_to_driver=False, logging_level="ERROR", runtime_env=runtime_env)
         except (ConnectionError, RuntimeError, ValueError) as err:
             raise UserError(f"--ray {self.address}: cannot connect to a Ray cluster ({' '.join(str(err).split())[:200]}): "
                             "start one with `ray start --head`, or give its address") from None

@@ -2,7 +2,7 @@
 
     # examples/sweep-quick.toml
     seeds = 2                      # seeds 0, 1 (or a list: [0, 5, 7])
-    [base]                         # any run field (config.FIELDS), by its flat name
+    [base]                         # any run field (config.FIELDS) or setting of the task, by its flat name
     epochs = 1
     n_train = 2048
     [grid]                         # every combination of these, each with every seed
@@ -10,7 +10,9 @@
     seq_len = [10, 25]
 
 A sweep run trains one model, so `cell` and `layers` take one value each (a grid over them makes
-separate runs). A seed sets both the data seed and the init seed, unless the spec fixes one of
+separate runs). `task` and `cell` take lstmlab's names or specs of your own classes
+("./my_task.py:MyTask", "mymodule:MyCell"), and a task's own settings (e.g. the integration task's
+`threshold`) are fields like any other. A seed sets both the data seed and the init seed, unless the spec fixes one of
 them (`data_seed` or `init_seed` in base or grid), in which case it sets the other.
 
 Every run is named by its content: the model, the seed, and a digest of its full RunConfig. A rerun
@@ -24,12 +26,25 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstmlab.config import FIELDS, RunConfig, with_values
+from lstmlab import tasks
+from lstmlab.config import RunConfig, fields, with_values
 from lstmlab.errors import ConfigError, UserError
 
 SPEC_KEYS = ("base", "grid", "seeds")
-# A sweep's field names: the flat run fields, with one cell per run.
-SWEEP_FIELDS = sorted((set(FIELDS) - {"cells"}) | {"cell"})
+
+
+def _tasks_named(base: dict, grid: dict) -> list:
+    """The tasks a spec's runs use: the grid's, else the base's, else the default."""
+    named = grid.get("task", [base.get("task", "integration")])
+    return named if isinstance(named, list) else [named]
+
+
+def sweep_fields(base: dict, grid: dict) -> dict:
+    """A spec's field names -> paths in RunConfig.to_dict(): the flat run fields (with one `cell` per run
+    in place of `cells`) and the own settings of every task the spec names."""
+    found = fields(*(tasks.get(name) for name in _tasks_named(base, grid)))
+    found["cell"] = found.pop("cells")
+    return found
 
 
 @dataclass(frozen=True)
@@ -63,9 +78,13 @@ class Spec:
         for name, table in (("base", base), ("grid", grid)):
             if not isinstance(table, dict):
                 raise ConfigError(f"[{name}] must be a table of run fields, got a {type(table).__name__}")
-            unknown = sorted(set(table) - set(SWEEP_FIELDS))
+        known = sweep_fields(base, grid)
+        for name, table in (("base", base), ("grid", grid)):
+            unknown = sorted(set(table) - set(known))
             if unknown:
-                raise ConfigError(f"unknown field(s) {unknown} in [{name}]; known fields are {', '.join(SWEEP_FIELDS)}")
+                named = ", ".join(tasks.get(t).name for t in _tasks_named(base, grid))
+                raise ConfigError(f"unknown field(s) {unknown} in [{name}] (not a run field, nor a setting of the "
+                                  f"{named} task); known fields are {', '.join(sorted(known))}")
         if not grid:
             raise ConfigError('the grid is empty: give at least one field and its values, e.g. [grid] cell = ["lstm", "gru"]')
         for field, values in grid.items():
@@ -100,16 +119,17 @@ class Spec:
 
     def config(self, group: dict, seed: int) -> RunConfig:
         """The RunConfig of one grid point and seed; a ConfigError names the point."""
-        fields = {**self.base, **group}
-        values = {FIELDS[f]: v for f, v in fields.items() if f not in ("cell", "layers")}
-        values[FIELDS["cells"]] = [fields.get("cell", "lstm")]
-        values[FIELDS["layers"]] = [fields.get("layers", 1)]
+        given = {**self.base, **group}
+        paths = sweep_fields(self.base, self.grid)
+        values = {paths[f]: v for f, v in given.items() if f not in ("cell", "layers")}
+        values[paths["cell"]] = [given.get("cell", "lstm")]
+        values[paths["layers"]] = [given.get("layers", 1)]
         for field in ("data_seed", "init_seed"):
-            if field not in fields:
-                values[FIELDS[field]] = seed
+            if field not in given:
+                values[paths[field]] = seed
         where = ", ".join(f"{k}={v!r}" for k, v in group.items())
         try:
-            if isinstance(fields.get("cell", "lstm"), list) or isinstance(fields.get("layers", 1), list):
+            if isinstance(given.get("cell", "lstm"), list) or isinstance(given.get("layers", 1), list):
                 raise ConfigError("a sweep run trains one model: give cell and layers one value each, and put "
                                   "several in [grid]")
             return RunConfig.from_dict(with_values({}, values))
