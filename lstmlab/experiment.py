@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from lstmlab import tasks
+from lstmlab import plugins, tasks
 from lstmlab.config import ModelConfig, RunConfig
 from lstmlab.core import budget, workdir
 from lstmlab.core.checkpoint import Checkpoint
@@ -126,7 +126,9 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
     todo = [m for m in config.models if m.name not in records]
     if workers is None:
         workers = default_workers(todo)
-    if workers > 1 and len(todo) > 1 and not callbacks:
+    # Callbacks are objects of this process, and so is a class defined in a notebook: train here.
+    in_process_only = callbacks or any(plugins.in_process_only(spec) for spec in (config.task.name, *config.cells))
+    if workers > 1 and len(todo) > 1 and not in_process_only:
         records.update(_train_in_workers(todo, config, out, cache_dir, workers, tensorboard, say))
     for model_config in todo:
         if model_config.name not in records:

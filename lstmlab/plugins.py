@@ -36,6 +36,11 @@ def is_spec(text: str) -> bool:
     return isinstance(text, str) and ":" in text
 
 
+def in_process_only(spec: str) -> bool:
+    """Is `spec` a class only this process can find (defined in a notebook or an interactive session)?"""
+    return spec.startswith("__main__:")
+
+
 def registered(group: str) -> dict[str, object]:
     """Entry points of `group` ("lstmlab.cells", "lstmlab.tasks") installed packages offer, by name (not loaded)."""
     return {ep.name: ep for ep in entry_points(group=group)}
@@ -125,7 +130,7 @@ def _load(spec: str, kind: str) -> type:
     where, _, qualname = spec.rpartition(":")
     if not where or not qualname:
         raise ConfigError(f"{kind} {spec!r}: expected 'module:Class' or 'file.py:Class'")
-    if where == "__main__":
+    if in_process_only(spec):
         raise ConfigError(f"{kind} {spec!r} was defined in an interactive session, which other processes cannot "
                           "import: put the class in a .py file, or train in this process (workers=1, or --workers 0 "
                           "for a sweep or study)")

@@ -153,7 +153,7 @@ def test_a_toml_config_is_read_too_and_a_bad_file_is_one_line(cli, tmp_path):
                                      '[train]\nepochs = 2\n')
     result = cli("run", "--config", "c.toml", "--dry-run", "--out", "r", cwd=tmp_path)
     config = json.loads(result.stdout)
-    assert (config["cells"], config["task"]["seq_len"], config["task"]["threshold"]) == (["rnn"], 30, None)
+    assert (config["cells"], config["task"]["seq_len"], "threshold" in config["task"]) == (["rnn"], 30, False)
     for name, text, fragment in (("bad.toml", "x = [", "cannot read it as TOML"),
                                  ("bad.json", '{"train": {"epoch": 2}}', "unknown train config key"),
                                  ("none.json", None, "cannot read it as JSON")):

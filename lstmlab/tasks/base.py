@@ -118,14 +118,14 @@ class Task:
     def check(cls, config) -> None:
         """Raise ConfigError for a value this task cannot take (after defaults are filled)."""
         if config.seq_len < cls.min_seq_len:
-            raise ConfigError(f"the {cls.name} task needs seq_len >= {cls.min_seq_len}, got {config.seq_len}: "
-                              "fix --seq-len")
+            raise ConfigError(f"the {cls.name} task needs seq_len >= {cls.min_seq_len}, got {config.seq_len}",
+                              field="seq_len")
         if not isinstance(config.target, str) or config.target not in cls.targets:
-            raise ConfigError(f"the {cls.name} task has target {' or '.join(cls.targets)}, got {config.target!r}: "
-                              "fix --target")
+            raise ConfigError(f"the {cls.name} task has target {' or '.join(cls.targets)}, got {config.target!r}",
+                              field="target")
         if not isinstance(config.objective, str) or config.objective not in cls.objectives:
             raise ConfigError(f"the {cls.name} task has objective {' or '.join(cls.objectives)}, got "
-                              f"{config.objective!r}: fix --objective")
+                              f"{config.objective!r}", field="objective")
 
     # -- data -----------------------------------------------------------------------------------------
 
