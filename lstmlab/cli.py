@@ -410,8 +410,8 @@ def cmd_run(args) -> None:
 
         require_tensorboard()
         workdir.check(args.tensorboard, "tensorboard", "--tensorboard")
-    estimate = budget.check(config, args.cache_dir)  # refused here, before any work, if it cannot fit
-    if args.dry_run:
+    if args.dry_run:  # a real run checks the budget itself, before any work (experiment.run_experiment)
+        estimate = budget.check(config, args.cache_dir)
         print(json.dumps(config.to_dict(), indent=2))
         print(f"lstmlab run: dry run: this run {estimate.describe()}", file=sys.stderr)
         return

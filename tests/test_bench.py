@@ -27,11 +27,20 @@ def test_bench_measures_side_by_side_and_writes_the_documented_rows(tmp_path):
     assert "| jax_minimal | 32 | 25 |" in table
 
 
-def test_a_missing_optional_backend_is_skipped_with_a_reason(tmp_path, monkeypatch):
+def test_an_implementation_asked_for_that_cannot_run_is_refused_before_any_work(tmp_path, monkeypatch):
+    from lstmlab.errors import UserError
+
     monkeypatch.setattr("lstmlab.bench.driver.NEEDS", {"torch": "a_module_that_is_not_installed"})
-    report = run_bench(tmp_path, quick=True, reps=1, impls=["torch"], log=lambda m: None)
-    assert report["results"] == []
-    assert report["skipped"][0]["impl"] == "torch" and "not installed" in report["skipped"][0]["reason"]
+    with pytest.raises(UserError, match="--impls torch: it cannot run here"):
+        run_bench(tmp_path / "b", quick=True, reps=1, impls=["torch"], log=lambda m: None)
+    assert not (tmp_path / "b" / "bench.json").exists()
+
+
+def test_a_missing_optional_backend_is_skipped_with_a_reason_when_none_was_asked_for(monkeypatch):
+    from lstmlab.bench import driver
+
+    monkeypatch.setattr("lstmlab.bench.driver.NEEDS", {"torch": "a_module_that_is_not_installed"})
+    assert "not installed" in driver.available("torch")
 
 
 def test_units_follow_how_each_implementation_is_used():

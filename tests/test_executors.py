@@ -71,3 +71,20 @@ def test_cores_are_shared_out_without_overlap_while_there_are_enough():
     assert core_shares(3, [0, 1]) == [[0], [1], [0]]
     assert core_shares(1, [4, 5]) == [[4, 5]]
     assert core_shares(2, [0, 1, 2]) == [[0], [1, 2]]  # every core used
+
+
+def test_a_ray_address_where_nothing_answers_is_refused_at_once():
+    import socket
+    import time
+
+    from lstmlab.errors import UserError
+    from lstmlab.executors.ray_cluster import check_reachable
+
+    with socket.socket() as probe:  # a loopback port nobody listens on: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    with pytest.raises(UserError, match=f"--ray 127.0.0.1:{port}: nothing answers there"):
+        check_reachable(f"127.0.0.1:{port}", seconds=5)
+    assert time.perf_counter() - started < 5
+    check_reachable("auto", seconds=5)  # this machine's cluster: Ray finds it itself

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
+from lstmlab.errors import UserError
 from lstmlab.provenance import environment
 
 FULL = [(32, 25), (256, 25), (32, 200), (256, 200)]  # (batch size, sequence length)
@@ -149,9 +150,11 @@ def run_bench(out: Path, quick: bool = False, reps: int = 5, impls: list[str] | 
 
 
 def _run_bench(out: Path, quick: bool, reps: int, impls: list[str] | None, log) -> dict:
-    requested, impls, skipped = impls or list(BACKENDS), [], []
+    asked, requested, impls, skipped = impls is not None, impls or list(BACKENDS), [], []
     for impl in requested:
         reason = available(impl)
+        if reason and asked:  # asked for by name: refused before any work, an earlier bench.json kept
+            raise UserError(f"--impls {impl}: it cannot run here ({reason}); install it or drop it from --impls")
         if reason:
             skipped.append({"impl": impl, "reason": reason})
             log(f"skipping {impl}: {reason}")
@@ -166,6 +169,10 @@ def _run_bench(out: Path, quick: bool, reps: int, impls: list[str] | None, log) 
         skipped += [{"impl": i, "batch_size": batch, "seq_len": seq_len, "reason": e} for i, e in errors.items()]
         if evaluation:
             evaluations.append(evaluation)
+    if not results:
+        reasons = "; ".join(f"{x['impl']}: {x['reason']}" for x in skipped)
+        raise UserError(f"no implementation could be timed ({reasons}): nothing was written, "
+                        f"{out / 'bench.json'} is as it was")
     report = {"machine": machine_info(), "settings": {"quick": quick, "reps": reps, "units": 25, "layers": 1,
               "target_seconds_per_rep": target_seconds}, "results": results, "evaluation": evaluations,
               "skipped": skipped}

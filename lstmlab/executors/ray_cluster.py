@@ -24,12 +24,40 @@ def require_ray():
     return ray
 
 
+CONNECT_SECONDS = 30  # how long a cluster's address may take to answer (LSTMLAB_RAY_CONNECT_SECONDS)
+
+
+def check_reachable(address: str, seconds: float) -> None:
+    """Refuse, within `seconds`, an address HOST:PORT where nothing answers (Ray itself retries for minutes)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if address == "auto" or not port.isdigit() or address.startswith(("ray://", "http")):
+        return  # "auto" reads this machine's cluster file; a client URL is Ray's to check
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except OSError as err:
+        raise UserError(f"--ray {address}: nothing answers there within {seconds:g} s ({err.strerror or err}): start "
+                        "a cluster with `ray start --head`, or give its address") from None
+
+
 class RayExecutor:
     """Connects to the cluster at `address` ("auto": the one this machine belongs to) on entry."""
 
-    def __init__(self, address: str, retries: int = 2):
+    def __init__(self, address: str, retries: int = 2, connect_seconds: float | None = None):
+        import os
+
         self.address = address
         self.retries = retries
+        if connect_seconds is None:
+            text = os.environ.get("LSTMLAB_RAY_CONNECT_SECONDS", str(CONNECT_SECONDS))
+            try:
+                connect_seconds = float(text)
+            except ValueError:
+                connect_seconds = -1.0
+            if not 0 < connect_seconds < float("inf"):
+                raise UserError(f"LSTMLAB_RAY_CONNECT_SECONDS must be a positive number of seconds, got {text!r}")
+        self.connect_seconds = connect_seconds
         self.describe = f"the Ray cluster at {address}"
         self._ray = require_ray()
         self._task = None
@@ -38,6 +66,7 @@ class RayExecutor:
     def __enter__(self):
         from lstmlab import plugins
 
+        check_reachable(self.address, self.connect_seconds)
         ray = self._ray
         runtime_env = {"env_vars": thread_environment(1)}
         if plugins.shipped():  # the user's own cells and tasks travel with the jobs to every node
