@@ -45,7 +45,7 @@ def test_same_seed_same_weights_other_seed_other_weights():
 def test_get_config_round_trips():
     model = SequenceModel(cell="gru", layers=3, units=4)
     clone = SequenceModel.from_config(model.get_config())
-    assert (clone.cell, clone.num_layers, clone.units, len(clone.rnns)) == ("gru", 3, 4, 3)
+    assert (clone.cell_name, clone.num_layers, clone.units, len(clone.rnns)) == ("gru", 3, 4, 3)
 
 
 @pytest.mark.parametrize("cell", cells.NAMES)
