@@ -91,9 +91,7 @@ class RNN(keras.layers.Layer):
     def call(self, sequences, initial_state=None, mask=None):
         """sequences (B, T, in) -> the last output (B, u) or every step's (B, T, u), then, with
         `return_state`, the final states (one (B, width) array per state)."""
-        if self.unroll and sequences.shape[1] is None:
-            raise ValueError("`unroll=True` needs a known number of steps: give keras.Input a shape with the "
-                             f"sequence length, got sequences of shape {tuple(sequences.shape)}")
+        self._check_unroll(sequences.shape)
         if initial_state is None and self.stateful:
             initial_state = self.states
             if sequences.shape[0] is not None and sequences.shape[0] != self.states[0].shape[0]:
@@ -135,7 +133,13 @@ class RNN(keras.layers.Layer):
         output = ops.transpose(hs, (1, 0, 2)) if self.return_sequences else hs[-1]  # (B, T, u) or (B, u)
         return (output, *final) if self.return_state else output
 
+    def _check_unroll(self, shape):
+        if self.unroll and shape[1] is None:
+            raise ValueError("`unroll=True` needs a known number of steps: give keras.Input a shape with the "
+                             f"sequence length, got sequences of shape {tuple(shape)}")
+
     def compute_output_spec(self, sequences, initial_state=None, mask=None):
+        self._check_unroll(sequences.shape)
         batch, steps = sequences.shape[0], sequences.shape[1]
         shape = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
