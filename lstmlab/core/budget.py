@@ -4,8 +4,9 @@ fit is refused before any work (and `--dry-run` can say what a run will take).
 The estimate is an upper bound of the same order as what XLA allocates, not an exact figure: each
 cell is counted with the gate blocks it declares (`gate_blocks`: LSTM 4, GRU 3, simple RNN 1), the
 largest of the run's cells sizing the run, and a train step's activations are counted three times
-over (the forward values kept for the backward pass, their gradients, temporaries). Refused: a run whose estimate exceeds the memory available now, or whose
-dataset exceeds the free disk under the cache directory.
+over (the forward values kept for the backward pass, their gradients, temporaries). Refused: a run
+whose estimate exceeds the memory available now, or whose dataset exceeds the free disk under the
+cache directory.
 """
 
 import os
