@@ -90,7 +90,7 @@ class SequenceModel(keras.Model):
 def _recurrent_layer(cell_class: type, units: int, seed: int | None, name: str) -> RNN:
     """The layer of `cell_class` returning every step and the final states: the cell's own layer (LSTM,
     GRU, SimpleRNN: the weights file is keyed by its class name), or an RNN around a plug-in cell."""
-    if cell_class.layer is None:
+    if cell_class.layer is None or cell_class.layer.cell_class is not cell_class:  # none, or a parent's
         return RNN(cell_class(units, seed=seed, name="cell"), return_sequences=True, return_state=True, name=name)
     return cell_class.layer(units, seed=seed, return_sequences=True, return_state=True, name=name)
 
