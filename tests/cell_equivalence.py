@@ -34,7 +34,7 @@ def max_differences(name, batch, steps, features, units, seed=0):
     x = rng.standard_normal((batch, steps, features)).astype(np.float32)
     probe = rng.standard_normal((batch, steps, units)).astype(np.float32)  # random cotangent for the outputs
 
-    ours = RNN(cells.get(name)(units))
+    ours = RNN(cells.get(name)(units), return_sequences=True, return_state=True)
     ours.build(x.shape)
     reference = keras_layer(name, units)
     reference.build(x.shape)
@@ -50,15 +50,7 @@ def max_differences(name, batch, steps, features, units, seed=0):
     ours.set_weights(weights)
     reference.set_weights(weights)
 
-    def split_ours(result):  # (outputs, [states]) -> (outputs, [states])
-        outputs, states = result
-        return outputs, list(states)
-
-    def split_reference(result):  # [outputs, *states] -> (outputs, [states])
-        outputs, *states = result
-        return outputs, states
-
-    results = [_forward_and_grads(split_ours, ours, x, probe), _forward_and_grads(split_reference, reference, x, probe)]
+    results = [_forward_and_grads(ours, x, probe), _forward_and_grads(reference, x, probe)]
     assert results[0].keys() == results[1].keys(), (results[0].keys(), results[1].keys())
     return {key: float(np.max(np.abs(np.asarray(results[0][key]) - np.asarray(results[1][key])))) for key in results[0]}
 
@@ -70,7 +62,12 @@ def _objective(outputs, states, probe):
     return ops.mean(outputs * probe) + sum((k + 1) * ops.mean(state) for k, state in enumerate(states))
 
 
-def _forward_and_grads(split, layer, x, probe):
+def _split(result):  # (outputs, *states), as both layers return it -> (outputs, [states])
+    outputs, *states = result
+    return outputs, states
+
+
+def _forward_and_grads(layer, x, probe):
     """{outputs, states[k], grad_<weight name>, grad_inputs} for `layer` on x (B, T, in)."""
     backend = keras.backend.backend()
     if backend == "jax":
@@ -78,7 +75,7 @@ def _forward_and_grads(split, layer, x, probe):
 
         def loss_fn(weights, inputs):
             # stateless_call runs layer.call with `weights` in place of the variables
-            outputs, states = split(layer.stateless_call(weights, frozen, inputs)[0])
+            outputs, states = _split(layer.stateless_call(weights, frozen, inputs)[0])
             return _objective(outputs, states, probe), (outputs, states)
 
         weights = [v.value for v in layer.trainable_variables]
@@ -91,7 +88,7 @@ def _forward_and_grads(split, layer, x, probe):
         inputs = tf.constant(x)
         with tf.GradientTape() as tape:
             tape.watch(inputs)
-            outputs, states = split(layer(inputs))
+            outputs, states = _split(layer(inputs))
             total = _objective(outputs, states, probe)
         *g_w, g_x = tape.gradient(total, [*layer.trainable_variables, inputs])
     else:

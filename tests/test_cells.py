@@ -192,3 +192,23 @@ def test_names_are_the_kinds_the_registry_returns():
 def test_an_unknown_cell_is_a_config_error_listing_the_choices():
     with pytest.raises(ConfigError, match="lstm, gru, rnn"):
         cells.get("lsmt")
+
+
+# --- gate blocks: declared by each cell, used by the memory estimate ---
+
+
+@pytest.mark.parametrize("name", cells.NAMES)
+def test_gate_blocks_are_the_blocks_of_the_kernels(name):
+    cell = cells.get(name)(3)
+    cell.build((None, 2))
+    assert tuple(cell.kernel.shape) == (2, cell.gate_blocks * 3)
+    assert tuple(cell.recurrent_kernel.shape) == (3, cell.gate_blocks * 3)
+
+
+def test_the_memory_estimate_follows_the_cells_gate_blocks():
+    from lstmlab.config import RunConfig
+    from lstmlab.core.budget import estimate
+
+    memory = {name: estimate(RunConfig(cells=(name,))).memory_bytes for name in cells.NAMES}
+    assert memory["lstm"] > memory["gru"] > memory["rnn"]  # 4, 3 and 1 gate blocks
+    assert estimate(RunConfig(cells=("rnn", "lstm"))).memory_bytes == memory["lstm"]  # the largest cell sizes it

@@ -45,7 +45,7 @@ def test_same_seed_same_weights_other_seed_other_weights():
 def test_get_config_round_trips():
     model = SequenceModel(cell="gru", layers=3, units=4)
     clone = SequenceModel.from_config(model.get_config())
-    assert (clone.cell, clone.num_layers, clone.units, len(clone.rnns)) == ("gru", 3, 4, 3)
+    assert (clone.cell_name, clone.num_layers, clone.units, len(clone.rnns)) == ("gru", 3, 4, 3)
 
 
 @pytest.mark.parametrize("cell", cells.NAMES)
@@ -78,3 +78,18 @@ def test_read_out_follows_the_task_variant():
     assert ops.convert_to_numpy(regression(x)).shape == (3,)
     clone = SequenceModel.from_config(regression.get_config())
     assert (clone.per_step, clone.activation) == (False, None)
+
+
+def test_a_cell_class_is_accepted_and_named_for_get_config():
+    from lstmlab.cells.gru import GRUCell
+    from lstmlab.core.rnn import RNN
+
+    assert SequenceModel(GRUCell, 1, 4).cell_name == "gru"  # a registered class: its name
+
+    class Plugin(GRUCell):  # unregistered: a "module:Class" spec, run by the generic RNN
+        kind = "plugin"
+
+    model = SequenceModel(Plugin, 2, 4, seed=0)
+    assert model.cell_name.endswith(":test_a_cell_class_is_accepted_and_named_for_get_config.<locals>.Plugin")
+    assert type(model.rnns[0]) is RNN and type(model.rnns[0].cell) is Plugin
+    assert ops.convert_to_numpy(model(np.ones((2, 5, 1), np.float32))).shape == (2,)

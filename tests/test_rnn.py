@@ -18,7 +18,8 @@ B, F, U = 2, 3, 4  # batch, features, units
 
 
 def layer_for(name, seed=0, **options):
-    return RNN(cells.get(name)(U, seed=seed, **options))
+    """RNN(cell) returning every step and the final states, as SequenceModel runs it."""
+    return RNN(cells.get(name)(U, seed=seed, **options), return_sequences=True, return_state=True)
 
 
 def numpy(tensors):
@@ -31,7 +32,7 @@ def sequence(steps, seed=0):
 
 def test_returns_every_step_and_one_final_state_per_state_size_entry(name):
     layer = layer_for(name)
-    outputs, states = layer(sequence(11))
+    outputs, *states = layer(sequence(11))
     assert tuple(outputs.shape) == (B, 11, U)
     assert [tuple(s.shape) for s in states] == [(B, width) for width in layer.cell.state_size]
 
@@ -40,7 +41,7 @@ def test_the_scan_equals_a_python_loop_over_the_cells_steps(name):
     # The layer's compiled loop must compute what calling the cell step by step does.
     layer = layer_for(name)
     x = sequence(9)
-    outputs, states = layer(x)
+    outputs, *states = layer(x)
     loop_states = layer.cell.zero_state(x[:, 0])
     loop_outputs = []
     for t in range(x.shape[1]):
@@ -55,8 +56,8 @@ def test_the_scan_equals_a_python_loop_over_the_cells_steps(name):
 def test_any_sequence_length_works_with_the_same_weights(name, steps):
     layer = layer_for(name)
     x = sequence(30)
-    full, _ = layer(x)
-    prefix, _ = layer(x[:, :steps])
+    full, *_ = layer(x)
+    prefix, *_ = layer(x[:, :steps])
     np.testing.assert_allclose(ops.convert_to_numpy(prefix), ops.convert_to_numpy(full[:, :steps]), atol=1e-6)
 
 
@@ -64,22 +65,22 @@ def test_initial_state_is_honoured_so_a_sequence_can_be_run_in_two_parts(name):
     # T steps at once == the first k steps, then the rest from the returned state (truncated BPTT relies on it).
     layer = layer_for(name)
     x, k = sequence(20), 8
-    full, full_states = layer(x)
-    first, middle_states = layer(x[:, :k])
-    rest, final_states = layer(x[:, k:], initial_state=middle_states)
+    full, *full_states = layer(x)
+    first, *middle_states = layer(x[:, :k])
+    rest, *final_states = layer(x[:, k:], initial_state=middle_states)
     np.testing.assert_allclose(ops.convert_to_numpy(ops.concatenate([first, rest], axis=1)),
                                ops.convert_to_numpy(full), atol=1e-6)
     for got, expected in zip(numpy(final_states), numpy(full_states)):
         np.testing.assert_allclose(got, expected, atol=1e-6)
     # and the state matters: starting the rest from zeros gives other outputs
-    from_zero, _ = layer(x[:, k:])
+    from_zero, *_ = layer(x[:, k:])
     assert not np.allclose(ops.convert_to_numpy(from_zero), ops.convert_to_numpy(rest), atol=1e-3)
 
 
 def test_works_in_a_functional_model_with_unknown_batch_and_length(name):
     # compute_output_spec: symbolic shapes come from the cell's units and state_size.
     inputs = keras.Input((None, F))  # (B, T, F) with B and T unknown
-    outputs, states = layer_for(name)(inputs)
+    outputs, *states = layer_for(name)(inputs)
     assert tuple(outputs.shape) == (None, None, U)
     assert [tuple(s.shape) for s in states] == [(None, U)] * len(states)
     model = keras.Model(inputs, outputs)
@@ -95,16 +96,16 @@ def round_trip(layer):
 
 def test_serializes_with_its_cell(name):
     cell_class = cells.get(name)
-    layer = RNN(cell_class(U, seed=3, name="c", **OPTIONS.get(name, {})), name="r")
+    layer = RNN(cell_class(U, seed=3, name="c", **OPTIONS.get(name, {})), return_sequences=True, name="r")
     restored = round_trip(layer)
-    assert isinstance(restored, RNN) and restored.name == "r" and restored.units == U
+    assert isinstance(restored, RNN) and restored.name == "r" and restored.units == U and restored.return_sequences
     assert type(restored.cell) is cell_class and restored.cell.get_config() == layer.cell.get_config()
     # the same weights give the same outputs: nothing the computation needs was lost
     x = sequence(6)
-    expected, _ = layer(x)
+    expected = layer(x)
     restored.build(x.shape)
     restored.set_weights(layer.get_weights())
-    got, _ = restored(x)
+    got = restored(x)
     np.testing.assert_array_equal(ops.convert_to_numpy(got), ops.convert_to_numpy(expected))
 
 

@@ -24,9 +24,10 @@ pytestmark = [
 TF = {"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def run_script(name):
+def run_script(name, *args):
     """Run tests/<name> with KERAS_BACKEND=tensorflow; the CompletedProcess."""
-    return subprocess.run([sys.executable, str(ROOT / "tests" / name)], capture_output=True, text=True, timeout=600,
+    return subprocess.run([sys.executable, str(ROOT / "tests" / name), *args], capture_output=True, text=True,
+                          timeout=600,
                           env={**os.environ, **TF, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"})
 
 
@@ -51,6 +52,17 @@ def test_keras_fit_trains_a_sequence_model_of_every_cell_on_tensorflow():
         assert fit["loss"] < 0.5 * fit["initial_loss"], fit  # held-out cross-entropy
         assert fit["accuracy"] > fit["majority"] + 0.15, fit  # majority class: ~0.65
         assert fit["recurrent_weights_moved"] > 1e-3, fit  # gradients reached every weight of the cell
+
+
+def test_drop_in_layers_train_in_a_keras_sequential_on_tensorflow():
+    # lstmlab.layers.LSTM(8, return_sequences=True) and its siblings inside a TensorFlow Keras program.
+    result = run_script("tensorflow_fit.py", "sequential")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (fit,) = map(json.loads, result.stdout.splitlines())
+    assert fit["backend"] == "tensorflow" and fit["cell"] == "sequential"
+    assert fit["loss"] < 0.5 * fit["initial_loss"], fit
+    assert fit["accuracy"] > fit["majority"] + 0.15, fit
+    assert fit["recurrent_weights_moved"] > 1e-3, fit  # gradients reached the first (LSTM) layer
 
 
 def test_the_cli_refuses_to_train_on_tensorflow(cli, tmp_path):

@@ -14,8 +14,8 @@ the input bias in row 0 and the recurrent bias in row 1.
 import keras
 from keras import ops
 
-from lstmlab.cells.base import RecurrentCell
-from lstmlab.core.rnn import RNN
+from lstmlab.cells.base import RecurrentCell, tanh
+from lstmlab.core.rnn import CellRNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -25,6 +25,8 @@ class GRUCell(RecurrentCell):
     Args:
         units: size of the hidden state h.
         seed: integer seed of the weight initializers.
+        **kwargs: the weight options of `RecurrentCell` and Keras layer arguments; Keras's
+            `reset_after` only as True (the form computed here).
 
     Example:
         >>> h, (h,) = GRUCell(25)(ops.ones((32, 1)), [ops.zeros((32, 25))])
@@ -33,34 +35,51 @@ class GRUCell(RecurrentCell):
     """
 
     kind = "gru"
+    gate_blocks = 3  # z, r, h
+    KERAS_ONLY = {**RecurrentCell.KERAS_ONLY, "recurrent_activation": ("sigmoid",), "reset_after": (True,),
+                  "implementation": (2, 1)}
 
     def build(self, input_shape):
-        u = self.units
-        kernel_init, recurrent_init = self._initializers()
-        self.kernel = self.add_weight(shape=(input_shape[-1], 3 * u), initializer=kernel_init, name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(u, 3 * u), initializer=recurrent_init, name="recurrent_kernel")
-        self.bias = self.add_weight(shape=(2, 3 * u), initializer="zeros", name="bias")
+        self.add_kernels(input_shape[-1])
+        self.add_bias((2, 3 * self.units))  # row 0: input bias, row 1: recurrent bias
 
     def project_inputs(self, inputs):
         """(..., in) -> (..., 3u): x W + b_in for the z, r and h parts."""
-        return ops.matmul(inputs, self.kernel) + self.bias[0]
+        projected = ops.matmul(inputs, self.kernel)
+        return projected if self.bias is None else projected + self.bias[0]
 
     def step(self, projected, states):
         """One step from projected inputs (B, 3u) and [h_tm1] (B, u) -> (h, [h])."""
         (h_tm1,) = states
         u = self.units
-        recurrent = ops.matmul(h_tm1, self.recurrent_kernel) + self.bias[1]  # (B, 3u)
+        recurrent = ops.matmul(h_tm1, self.recurrent_kernel)  # (B, 3u)
+        if self.bias is not None:
+            recurrent = recurrent + self.bias[1]
         # z and r in one elementwise kernel: sigmoid(a) = (1 + tanh(a / 2)) / 2, as in the LSTM cell.
-        z, r = ops.split(0.5 + 0.5 * ops.tanh(0.5 * (projected[:, : 2 * u] + recurrent[:, : 2 * u])), 2, axis=-1)
-        candidate = ops.tanh(projected[:, 2 * u:] + r * recurrent[:, 2 * u:])  # (B, u)
+        z, r = ops.split(0.5 + 0.5 * tanh(0.5 * (projected[:, : 2 * u] + recurrent[:, : 2 * u])), 2, axis=-1)
+        candidate = tanh(projected[:, 2 * u:] + r * recurrent[:, 2 * u:])  # (B, u)
         h = z * h_tm1 + (1 - z) * candidate
         return h, [h]
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
-class GRU(RNN):
-    """GRUCell run over time. The class name is what Keras keys the weights file by, so a model of these
-    layers saves the same layout as one of `keras.layers.GRU` and the weights load into either."""
+class GRU(CellRNN):
+    """A GRU layer, a drop-in for `keras.layers.GRU` (its default `reset_after=True` form): `GRU(units, ...)`
+    builds its own GRUCell and runs it over time. The class name is what Keras keys the weights file by,
+    so a model of these layers saves the same layout as one of `keras.layers.GRU`.
+
+    Args:
+        units: size of the hidden state h.
+        seed: integer seed of the default weight initializers.
+        **kwargs: the cell's weight options (see `RecurrentCell`) and the layer's (see `CellRNN`).
+
+    Example:
+        >>> outputs = GRU(25, return_sequences=True)(ops.ones((32, 10, 1)))
+        >>> outputs.shape
+        (32, 10, 25)
+    """
+
+    cell_class = GRUCell
 
 
 GRUCell.layer = GRU  # the layer SequenceModel stacks for this cell

@@ -12,8 +12,8 @@ The weights are laid out exactly as in `keras.layers.LSTM` (`kernel` (in, 4u), `
 import keras
 from keras import ops
 
-from lstmlab.cells.base import RecurrentCell
-from lstmlab.core.rnn import RNN
+from lstmlab.cells.base import RecurrentCell, tanh
+from lstmlab.core.rnn import CellRNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -28,8 +28,12 @@ class LSTMCell(RecurrentCell):
 
     Args:
         units: size of the hidden state h and the cell state c.
-        forget_bias: initial value of the forget gate's bias.
+        forget_bias: initial value of the forget gate's bias (Keras's `unit_forget_bias=True` is 1.0);
+            None: the forget block starts from `bias_initializer` like the others
+            (`unit_forget_bias=False`).
         seed: integer seed of the weight initializers (None: Keras's global seed generator).
+        **kwargs: the weight options of `RecurrentCell` (use_bias, initializers, regularizers,
+            constraints) and Keras layer arguments.
 
     Example:
         >>> cell = LSTMCell(25)
@@ -39,10 +43,16 @@ class LSTMCell(RecurrentCell):
     """
 
     kind = "lstm"
+    gate_blocks = 4  # i, f, c, o
+    KERAS_ONLY = {**RecurrentCell.KERAS_ONLY, "recurrent_activation": ("sigmoid",), "implementation": (2, 1)}
 
-    def __init__(self, units: int, forget_bias: float = 1.0, seed: int | None = None, **kwargs):
+    def __init__(self, units: int, forget_bias: float | None = 1.0, seed: int | None = None, **kwargs):
+        unit_forget_bias = kwargs.pop("unit_forget_bias", True)
+        if unit_forget_bias is not True:  # one setting, one name: forget_bias says it all
+            raise ValueError(f"`unit_forget_bias={unit_forget_bias!r}` is not supported by lstmlab's LSTM: "
+                             "pass forget_bias=None for Keras's unit_forget_bias=False")
         super().__init__(units, seed=seed, **kwargs)
-        self.forget_bias = float(forget_bias)
+        self.forget_bias = None if forget_bias is None else float(forget_bias)
 
     @property
     def state_size(self) -> list[int]:
@@ -50,21 +60,20 @@ class LSTMCell(RecurrentCell):
 
     def build(self, input_shape):
         u = self.units
-        kernel_init, recurrent_init = self._initializers()
-        self.kernel = self.add_weight(shape=(input_shape[-1], 4 * u), initializer=kernel_init, name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(u, 4 * u), initializer=recurrent_init, name="recurrent_kernel")
+        self.add_kernels(input_shape[-1])
 
         def bias_init(shape, dtype=None):
-            # zeros for i, c, o; forget_bias for f
-            return ops.concatenate(
-                [ops.zeros((u,), dtype), ops.full((u,), self.forget_bias, dtype), ops.zeros((2 * u,), dtype)]
-            )
+            # bias_initializer (zeros by default) for i, c, o; forget_bias for f
+            forget = (self.bias_initializer((u,), dtype) if self.forget_bias is None
+                      else ops.full((u,), self.forget_bias, dtype))
+            return ops.concatenate([self.bias_initializer((u,), dtype), forget, self.bias_initializer((2 * u,), dtype)])
 
-        self.bias = self.add_weight(shape=(4 * u,), initializer=bias_init, name="bias")
+        self.add_bias((4 * u,), bias_init)
 
     def project_inputs(self, inputs):
         """(..., in) -> (..., 4u): the input part of all four gates, x W + b."""
-        return ops.matmul(inputs, self.kernel) + self.bias
+        projected = ops.matmul(inputs, self.kernel)
+        return projected if self.bias is None else projected + self.bias
 
     def step(self, projected, states):
         """One step from projected inputs (B, 4u) and [h_tm1, c_tm1] (B, u) each -> (h, [h, c])."""
@@ -72,7 +81,7 @@ class LSTMCell(RecurrentCell):
         z = projected + ops.matmul(h_tm1, self.recurrent_kernel)  # (B, 4u): one fused matmul
         i, f, c_candidate, o = ops.split(self.gate_activations(z), 4, axis=-1)  # (B, u) each
         c = f * c_tm1 + i * c_candidate
-        h = o * ops.tanh(c)
+        h = o * tanh(c)
         return h, [h, c]
 
     def gate_activations(self, z):
@@ -86,16 +95,34 @@ class LSTMCell(RecurrentCell):
         one, zero = ops.ones((u,), z.dtype), ops.zeros((u,), z.dtype)
         scale = ops.concatenate([half, half, one, half])  # (4u,): 1/2 for the sigmoid gates
         shift = ops.concatenate([half, half, zero, half])
-        return ops.tanh(z * scale) * scale + shift
+        return tanh(z * scale) * scale + shift
 
     def get_config(self):
         return {**super().get_config(), "forget_bias": self.forget_bias}
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
-class LSTM(RNN):
-    """LSTMCell run over time. The class name is what Keras keys the weights file by, so a model of these
-    layers saves the same layout as one of `keras.layers.LSTM` and the weights load into either."""
+class LSTM(CellRNN):
+    """An LSTM layer, a drop-in for `keras.layers.LSTM`: `LSTM(units, ...)` builds its own LSTMCell and
+    runs it over time. The class name is what Keras keys the weights file by, so a model of these
+    layers saves the same layout as one of `keras.layers.LSTM` and the weights load into either.
+
+    Args:
+        units: size of the hidden state h and the cell state c.
+        forget_bias: initial forget-gate bias (1.0: Keras's `unit_forget_bias=True`; None: from
+            `bias_initializer`).
+        seed: integer seed of the default weight initializers.
+        **kwargs: the cell's weight options (see `RecurrentCell`: use_bias, kernel_initializer,
+            recurrent_initializer, bias_initializer, *_regularizer, *_constraint) and the layer's
+            (see `CellRNN`: return_sequences, return_state, go_backwards, stateful, unroll, name, dtype...).
+
+    Example:
+        >>> outputs, h, c = LSTM(25, return_sequences=True, return_state=True)(ops.ones((32, 10, 1)))
+        >>> outputs.shape, h.shape, c.shape
+        ((32, 10, 25), (32, 25), (32, 25))
+    """
+
+    cell_class = LSTMCell
 
 
 LSTMCell.layer = LSTM  # the layer SequenceModel stacks for this cell

@@ -10,8 +10,8 @@ baseline the gated cells are measured against.
 import keras
 from keras import ops
 
-from lstmlab.cells.base import RecurrentCell
-from lstmlab.core.rnn import RNN
+from lstmlab.cells.base import RecurrentCell, tanh
+from lstmlab.core.rnn import CellRNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -21,6 +21,7 @@ class SimpleRNNCell(RecurrentCell):
     Args:
         units: size of the hidden state h.
         seed: integer seed of the weight initializers.
+        **kwargs: the weight options of `RecurrentCell` and Keras layer arguments.
 
     Example:
         >>> h, (h,) = SimpleRNNCell(25)(ops.ones((32, 1)), [ops.zeros((32, 25))])
@@ -29,29 +30,42 @@ class SimpleRNNCell(RecurrentCell):
     """
 
     kind = "rnn"
+    gate_blocks = 1
 
     def build(self, input_shape):
-        kernel_init, recurrent_init = self._initializers()
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer=kernel_init, name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), initializer=recurrent_init,
-                                                name="recurrent_kernel")
-        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+        self.add_kernels(input_shape[-1])
+        self.add_bias((self.units,))
 
     def project_inputs(self, inputs):
         """(..., in) -> (..., u): x W + b."""
-        return ops.matmul(inputs, self.kernel) + self.bias
+        projected = ops.matmul(inputs, self.kernel)
+        return projected if self.bias is None else projected + self.bias
 
     def step(self, projected, states):
         """One step from projected inputs (B, u) and [h_tm1] (B, u) -> (h, [h])."""
         (h_tm1,) = states
-        h = ops.tanh(projected + ops.matmul(h_tm1, self.recurrent_kernel))
+        h = tanh(projected + ops.matmul(h_tm1, self.recurrent_kernel))
         return h, [h]
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
-class SimpleRNN(RNN):
-    """SimpleRNNCell run over time. The class name is what Keras keys the weights file by, so a model of these
-    layers saves the same layout as one of `keras.layers.SimpleRNN` and the weights load into either."""
+class SimpleRNN(CellRNN):
+    """A simple RNN layer, a drop-in for `keras.layers.SimpleRNN`: `SimpleRNN(units, ...)` builds its own
+    SimpleRNNCell and runs it over time. The class name is what Keras keys the weights file by, so a
+    model of these layers saves the same layout as one of `keras.layers.SimpleRNN`.
+
+    Args:
+        units: size of the hidden state h.
+        seed: integer seed of the default weight initializers.
+        **kwargs: the cell's weight options (see `RecurrentCell`) and the layer's (see `CellRNN`).
+
+    Example:
+        >>> output = SimpleRNN(25)(ops.ones((32, 10, 1)))
+        >>> output.shape
+        (32, 25)
+    """
+
+    cell_class = SimpleRNNCell
 
 
 SimpleRNNCell.layer = SimpleRNN  # the layer SequenceModel stacks for this cell

@@ -1,11 +1,12 @@
 """Memory and disk a run needs, estimated from its configuration alone, so that a size that cannot
 fit is refused before any work (and `--dry-run` can say what a run will take).
 
-The estimate is an upper bound of the same order as what XLA allocates, not an exact figure: every
-cell is counted with an LSTM's four gate blocks (the largest of lstmlab's cells), and a train step's
-activations are counted three times over (the forward values kept for the backward pass, their
-gradients, temporaries). Refused: a run whose estimate exceeds the memory available now, or whose
-dataset exceeds the free disk under the cache directory.
+The estimate is an upper bound of the same order as what XLA allocates, not an exact figure: each
+cell is counted with the gate blocks it declares (`gate_blocks`: LSTM 4, GRU 3, simple RNN 1), the
+largest of the run's cells sizing the run, and a train step's activations are counted three times
+over (the forward values kept for the backward pass, their gradients, temporaries). Refused: a run
+whose estimate exceeds the memory available now, or whose dataset exceeds the free disk under the
+cache directory.
 """
 
 import os
@@ -13,13 +14,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstmlab import tasks
+from lstmlab import cells, tasks
 from lstmlab.core.workdir import nearest_existing
 from lstmlab.errors import UserError
 
 FLOAT = 4  # bytes per float32
 RUNTIME = 2**30  # Python, NumPy, JAX and Keras themselves, measured at about 0.7 GiB for the reference run
-GATES = 4  # gate blocks of the largest cell (LSTM)
 
 
 class BudgetError(UserError):
@@ -42,16 +42,17 @@ def estimate(config) -> Estimate:
     per_step_target = tasks.of(task).per_step
     u, t, b = config.units, task.seq_len, train.batch_size
     n = task.n_train + task.n_val + task.n_test
+    gates = max(cells.get(name).gate_blocks for name in config.cells)  # the largest cell sizes the run
     parameters = 0
     for layers in config.layers:
-        first = GATES * u * (width + u + 1)
-        parameters = max(parameters, first + (layers - 1) * GATES * u * (2 * u + 1) + u + 1)
+        first = gates * u * (width + u + 1)
+        parameters = max(parameters, first + (layers - 1) * gates * u * (2 * u + 1) + u + 1)
     state = parameters * 4 * FLOAT  # parameters, Adam's two moments, gradients
     x_bytes = n * t * width * FLOAT
     y_bytes = n * (t if per_step_target else 1) * FLOAT
     data = 3 * (x_bytes + y_bytes)  # the arrays, an epoch's shuffled stack, a checksum's read
     depth = max(config.layers)
-    step = 3 * b * t * depth * (GATES + 2) * u * FLOAT  # gate pre-activations, h and c per step and layer
+    step = 3 * b * t * depth * (gates + 2) * u * FLOAT  # gate pre-activations, h and c per step and layer
     batches = min(train.steps_per_call, -(-task.n_train // b)) * b * t * (width + 1) * FLOAT
     return Estimate(memory_bytes=RUNTIME + state + data + step + batches, disk_bytes=x_bytes + y_bytes)
 

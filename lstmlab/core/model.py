@@ -4,7 +4,10 @@ import keras
 from keras import ops
 
 from lstmlab import cells
+from lstmlab.cells.base import RecurrentCell
 from lstmlab.config import ModelConfig
+from lstmlab.core.rnn import RNN
+from lstmlab.errors import ConfigError
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -14,21 +17,34 @@ class SequenceModel(keras.Model):
     The read-out is a Dense(1) with `activation` (sigmoid: a probability; None: a value), applied
     to the last step, or to every step when `per_step`. Recurrent, so it accepts any sequence
     length: (B, T, F) -> (B,), or (B, T) when `per_step`.
+
+    Args:
+        cell: a registered cell name ("lstm") or a `RecurrentCell` subclass; `cell_name` keeps the
+            name (or "module:Class" for an unregistered class), while each layer's `.cell` is the cell.
+        layers, units: depth and width of the recurrent stack.
+        seed: initializer seed (layer i: seed * 1000 + 2 i; the read-out: seed * 1000 + 2 layers).
+        per_step, activation: the read-out, as above.
+
+    Example:
+        >>> model = SequenceModel("gru", layers=2, units=8, seed=0)
+        >>> model(ops.ones((4, 10, 1))).shape, model.cell_name
+        ((4,), 'gru')
     """
 
-    def __init__(self, cell: str = "lstm", layers: int = 1, units: int = 25, seed: int | None = None,
+    def __init__(self, cell: str | type = "lstm", layers: int = 1, units: int = 25, seed: int | None = None,
                  per_step: bool = False, activation: str | None = "sigmoid", **kwargs):
         super().__init__(**kwargs)
-        self.cell = cell
+        # A registered name or a RecurrentCell subclass; `cell_name` keeps what get_config can write as JSON.
+        cell_class = cell if isinstance(cell, type) and issubclass(cell, RecurrentCell) else cells.get(cell)
+        self.cell_name = cell if isinstance(cell, str) else _cell_spec(cell_class)
         self.num_layers = layers
         self.units = units
         self.seed = seed
         self.per_step = per_step
         self.activation = activation
-        cell_class = cells.get(cell)
         # Distinct initializer seeds per layer (each cell uses its seed and seed + 1).
         seeds = [None] * (layers + 1) if seed is None else [seed * 1000 + 2 * i for i in range(layers + 1)]
-        self.rnns = [cell_class.layer(cell_class(units, seed=seeds[i], name="cell"), name=f"{cell}_{i + 1}")
+        self.rnns = [_recurrent_layer(cell_class, units, seeds[i], name=f"{cell_class.kind}_{i + 1}")
                      for i in range(layers)]
         self.readout = keras.layers.Dense(
             1, activation=activation, kernel_initializer=keras.initializers.GlorotUniform(seeds[-1]), name="readout"
@@ -36,7 +52,8 @@ class SequenceModel(keras.Model):
 
     def initial_state(self, batch_size: int) -> list[list]:
         """Zero states: per layer, one (batch_size, width) array per entry of the cell's state_size."""
-        return [[ops.zeros((batch_size, width)) for width in rnn.cell.state_size] for rnn in self.rnns]
+        return [[ops.zeros((batch_size, width), self.compute_dtype) for width in rnn.cell.state_size]
+                for rnn in self.rnns]
 
     def call(self, x, initial_state=None, return_state: bool = False):
         """x (B, T, F) -> predictions (B,), or (B, T) when `per_step`.
@@ -48,7 +65,7 @@ class SequenceModel(keras.Model):
         states = list(initial_state) if initial_state is not None else [None] * len(self.rnns)
         final_states = []
         for rnn, state in zip(self.rnns, states):
-            x, state = rnn(x, initial_state=state)  # (B, T, u); the cell's states
+            x, *state = rnn(x, initial_state=state)  # (B, T, u); the cell's states
             final_states.append(state)
         read = x if self.per_step else x[:, -1]  # (B, T, u) or (B, u)
         predictions = ops.squeeze(self.readout(read), axis=-1)  # (B, T) or (B,)
@@ -66,8 +83,27 @@ class SequenceModel(keras.Model):
         super().compile(*args, metrics=metrics, **kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "cell": self.cell, "layers": self.num_layers, "units": self.units,
+        return {**super().get_config(), "cell": self.cell_name, "layers": self.num_layers, "units": self.units,
                 "seed": self.seed, "per_step": self.per_step, "activation": self.activation}
+
+
+def _recurrent_layer(cell_class: type, units: int, seed: int | None, name: str) -> RNN:
+    """The layer of `cell_class` returning every step and the final states: the cell's own layer (LSTM,
+    GRU, SimpleRNN: the weights file is keyed by its class name), or an RNN around a plug-in cell."""
+    if cell_class.layer is None or cell_class.layer.cell_class is not cell_class:  # none, or a parent's
+        return RNN(cell_class(units, seed=seed, name="cell"), return_sequences=True, return_state=True, name=name)
+    return cell_class.layer(units, seed=seed, return_sequences=True, return_state=True, name=name)
+
+
+def _cell_spec(cell_class: type) -> str:
+    """The string `cells.get` resolves to `cell_class`: its registered name, else "module:Class"."""
+    kind = getattr(cell_class, "kind", None)
+    try:
+        if kind is not None and cells.get(kind) is cell_class:
+            return kind
+    except ConfigError:  # a kind the registry does not know
+        pass
+    return f"{cell_class.__module__}:{cell_class.__qualname__}"
 
 
 def build_model(config: ModelConfig, seed: int, task) -> SequenceModel:

@@ -24,7 +24,6 @@ import numpy as np
 
 from lstmlab.config import TrainConfig
 from lstmlab.core.batches import epoch_permutation, stack_batches
-from lstmlab.core.budget import GATES
 from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.core.faults import fault_point
 from lstmlab.core.tbptt import Truncation, empty_states, forward_states, replay_predictions
@@ -236,7 +235,8 @@ class Trainer:
         batch = min(self.config.eval_batch_size, len(x))
         xs, _, _ = stack_batches(x, np.zeros(len(x), np.float32), batch)  # (S, B, T, F)
         steps, width = xs.shape[2], xs.shape[3]
-        per_step = batch * len(self.model.rnns) * (GATES + 1) * self.model.units + batch * width
+        per_step = batch * len(self.model.rnns) * (self.model.rnns[0].cell.gate_blocks + 1) * self.model.units \
+            + batch * width
         window = max(1, PREDICT_FLOATS // per_step)
         if window >= steps:
             outputs = [np.asarray(self._predict(self.state[0], self.state[1], xb)) for xb in xs]
