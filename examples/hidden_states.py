@@ -18,7 +18,7 @@ run = lstmlab.load_run(sys.argv[1])
 out = sys.argv[2] if len(sys.argv) > 2 else "hidden_states.png"
 name, model = next(iter(run.models.items()))
 x = np.random.default_rng(2).standard_normal((1, 60, 1)).astype(np.float32)  # one sequence, 60 steps
-hidden, _ = model.rnns[0](x)  # (1, 60, units): the first layer's h at every step
+hidden, *_ = model.rnns[0](x)  # (1, 60, units): the first layer's h at every step
 hidden = np.asarray(hidden)[0]
 fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
 top.plot(np.cumsum(x[0, :, 0]), color="black", label="running sum of the inputs")

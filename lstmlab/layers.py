@@ -4,12 +4,12 @@
 
     model = keras.Sequential([keras.Input((None, 1)), LSTM(25, return_sequences=True), LSTM(25), keras.layers.Dense(1)])
 
-Each layer lives in its cell's module (`lstmlab/cells/`); `RNN(cell)` runs any cell (`core/rnn.py`).
+Each layer lives in its cell's module (`lstmlab/cells/`); `RNN(cell)` runs any cell (`cells/rnn.py`).
 """
 
 from lstmlab.cells.gru import GRU
 from lstmlab.cells.lstm import LSTM
 from lstmlab.cells.simple_rnn import SimpleRNN
-from lstmlab.core.rnn import RNN
+from lstmlab.cells.rnn import RNN
 
 __all__ = ["GRU", "LSTM", "RNN", "SimpleRNN"]

@@ -37,8 +37,9 @@ def is_spec(text: str) -> bool:
 
 
 def in_process_only(spec: str) -> bool:
-    """Is `spec` a class only this process can find (defined in a notebook or an interactive session)?"""
-    return spec.startswith("__main__:")
+    """Is `spec` a class only this process can find (defined in a notebook, an interactive session or a
+    function)?"""
+    return spec.startswith("__main__:") or "<locals>" in spec
 
 
 def registered(group: str) -> dict[str, object]:
@@ -90,11 +91,10 @@ def spec_of(cls: type, builtin: dict[str, type]) -> str:
             return spec
     module = sys.modules.get(cls.__module__)
     qualname = cls.__qualname__
-    if "<locals>" in qualname:
-        raise ConfigError(f"{cls.__name__} is defined inside a function, where no other process can find it: "
-                          "define it at the top level of a module")
     path = getattr(module, "__file__", None)
-    if cls.__module__ == "__main__":
+    if "<locals>" in qualname:  # defined inside a function: usable here, by no other process
+        spec = f"{cls.__module__}:{qualname}"
+    elif cls.__module__ == "__main__":
         spec = f"{os.path.abspath(path)}:{qualname}" if path else f"__main__:{qualname}"
     elif "." not in cls.__module__ and path and not _installed(path):
         # A lone module found through the script's own folder, which a worker's path lacks: by its file.
@@ -131,9 +131,9 @@ def _load(spec: str, kind: str) -> type:
     if not where or not qualname:
         raise ConfigError(f"{kind} {spec!r}: expected 'module:Class' or 'file.py:Class'")
     if in_process_only(spec):
-        raise ConfigError(f"{kind} {spec!r} was defined in an interactive session, which other processes cannot "
-                          "import: put the class in a .py file, or train in this process (workers=1, or --workers 0 "
-                          "for a sweep or study)")
+        raise ConfigError(f"{kind} {spec!r} was defined in an interactive session or inside a function, where other "
+                          "processes cannot find it: put the class at the top level of a .py file, or train in this "
+                          "process (workers=1, or --workers 0 for a sweep or study)")
     try:
         module = _import_file(Path(where)) if where.endswith(".py") else _import_module(where)
     except ConfigError:

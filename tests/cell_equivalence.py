@@ -11,7 +11,7 @@ import keras
 import numpy as np
 
 from lstmlab import cells
-from lstmlab.core.rnn import RNN
+from lstmlab.cells.rnn import RNN
 
 SHAPES = [(1, 1, 1, 1), (4, 7, 3, 5), (32, 25, 1, 25), (3, 40, 2, 8)]  # (batch, steps, features, units)
 TOLERANCE = 1e-5

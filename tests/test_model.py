@@ -82,7 +82,7 @@ def test_read_out_follows_the_task_variant():
 
 def test_a_cell_class_is_accepted_and_named_for_get_config():
     from lstmlab.cells.gru import GRUCell
-    from lstmlab.core.rnn import RNN
+    from lstmlab.cells.rnn import RNN
 
     assert SequenceModel(GRUCell, 1, 4).cell_name == "gru"  # a registered class: its name
 

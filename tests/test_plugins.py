@@ -146,14 +146,18 @@ def test_a_class_only_this_process_knows_is_refused_where_another_process_needs_
 
     with pytest.raises(ConfigError, match="interactive session"):
         plugins.resolve("__main__:Mine", tasks.Task, tasks.TASKS, tasks.GROUP, "task")
+    local = TaskConfig(name=_local_task(), seq_len=6).name  # usable in this process, by its own spec
+    assert local.endswith("_local_task.<locals>.Local") and plugins.in_process_only(local)
+    with pytest.raises(ConfigError, match="inside a function"):  # as another process would look it up
+        plugins._load(local, "task")
 
-    def make():
-        class Local(tasks.Task):
-            pass
-        return Local
 
-    with pytest.raises(ConfigError, match="defined inside a function"):
-        TaskConfig(name=make())
+def _local_task():
+    from lstmlab.tasks.integration import Integration
+
+    class Local(Integration):
+        name = "local"
+    return Local
 
 
 def test_ray_jobs_carry_the_users_own_files():

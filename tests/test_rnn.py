@@ -7,7 +7,7 @@ import pytest
 from keras import ops
 
 from lstmlab import cells
-from lstmlab.core.rnn import RNN
+from lstmlab.cells.rnn import RNN
 
 pytestmark = pytest.mark.parametrize("name", cells.NAMES)
 

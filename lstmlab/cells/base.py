@@ -1,6 +1,6 @@
 """What every cell is: one step of a recurrence, and nothing else.
 
-The RNN layer (`core/rnn.py`), the model and the trainer know a cell only through this protocol,
+The RNN layer (`cells/rnn.py`), the model and the trainer know a cell only through this protocol,
 so they never look inside its state:
 
     kind                        the name the registry and model names use, e.g. "lstm"
@@ -14,9 +14,9 @@ so they never look inside its state:
     step(projected_t, states)   (B, G) and the states (B, width) each -> (h (B, u), new states)
     zero_state(like)            the zero states for the batch of `like` (B, ...), in its dtype
     call(x_t, states)           one step from raw inputs: step(project_inputs(x_t), states)
-    layer                       optional: the `core.rnn.CellRNN` subclass that builds this cell from
+    layer                       optional: the `cells.rnn.CellRNN` subclass that builds this cell from
                                 `units`, named like the Keras layer (LSTM, GRU, SimpleRNN) so the
-                                weights files match; without one, `core.rnn.RNN(cell)` runs the cell
+                                weights files match; without one, `cells.rnn.RNN(cell)` runs the cell
 
 A cell's weights carry Keras's names and layout (`kernel`, `recurrent_kernel`, `bias`), so weights
 copied from the matching `keras.layers` RNN give the same outputs, and the tests check that. The

@@ -13,7 +13,7 @@ import keras
 from keras import ops
 
 from lstmlab.cells.base import RecurrentCell, tanh
-from lstmlab.core.rnn import CellRNN
+from lstmlab.cells.rnn import CellRNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")

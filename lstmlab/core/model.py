@@ -6,8 +6,7 @@ from keras import ops
 from lstmlab import cells
 from lstmlab.cells.base import RecurrentCell
 from lstmlab.config import ModelConfig
-from lstmlab.core.rnn import RNN
-from lstmlab.errors import ConfigError
+from lstmlab.cells.rnn import RNN
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -19,8 +18,8 @@ class SequenceModel(keras.Model):
     length: (B, T, F) -> (B,), or (B, T) when `per_step`.
 
     Args:
-        cell: a registered cell name ("lstm") or a `RecurrentCell` subclass; `cell_name` keeps the
-            name (or "module:Class" for an unregistered class), while each layer's `.cell` is the cell.
+        cell: a cell name ("lstm"), a spec of your own ("./my_cell.py:MyCell") or a `RecurrentCell`
+            subclass; `cell_name` keeps its spec (`lstmlab.plugins`), while each layer's `.cell` is the cell.
         layers, units: depth and width of the recurrent stack.
         seed: initializer seed (layer i: seed * 1000 + 2 i; the read-out: seed * 1000 + 2 layers).
         per_step, activation: the read-out, as above.
@@ -34,9 +33,8 @@ class SequenceModel(keras.Model):
     def __init__(self, cell: str | type = "lstm", layers: int = 1, units: int = 25, seed: int | None = None,
                  per_step: bool = False, activation: str | None = "sigmoid", **kwargs):
         super().__init__(**kwargs)
-        # A registered name or a RecurrentCell subclass; `cell_name` keeps what get_config can write as JSON.
-        cell_class = cell if isinstance(cell, type) and issubclass(cell, RecurrentCell) else cells.get(cell)
-        self.cell_name = cell if isinstance(cell, str) else _cell_spec(cell_class)
+        # A name, a spec or a class; `cell_name` keeps the spec, which get_config can write as JSON.
+        self.cell_name, cell_class = cells.resolve(cell)
         self.num_layers = layers
         self.units = units
         self.seed = seed
@@ -93,17 +91,6 @@ def _recurrent_layer(cell_class: type, units: int, seed: int | None, name: str) 
     if cell_class.layer is None or cell_class.layer.cell_class is not cell_class:  # none, or a parent's
         return RNN(cell_class(units, seed=seed, name="cell"), return_sequences=True, return_state=True, name=name)
     return cell_class.layer(units, seed=seed, return_sequences=True, return_state=True, name=name)
-
-
-def _cell_spec(cell_class: type) -> str:
-    """The string `cells.get` resolves to `cell_class`: its registered name, else "module:Class"."""
-    kind = getattr(cell_class, "kind", None)
-    try:
-        if kind is not None and cells.get(kind) is cell_class:
-            return kind
-    except ConfigError:  # a kind the registry does not know
-        pass
-    return f"{cell_class.__module__}:{cell_class.__qualname__}"
 
 
 def build_model(config: ModelConfig, seed: int, task) -> SequenceModel:
