@@ -35,12 +35,13 @@ from lstmlab.sweeps.spec import Point, run_name
 STUDY_FILE = "study.json"
 
 
-def measure(fn, config: RunConfig, context: RunContext) -> dict:
-    """A worker's job: one run of a study, measured by `fn` (its `measure`, a module-level function)."""
+def measure(fn, config: dict, context: RunContext) -> dict:
+    """A worker's job: one run of a study (`config` as the dict it goes to a worker as, as a sweep's does),
+    measured by `fn` (its `measure`, a module-level function)."""
     from lstmlab.core.train import enable_compilation_cache
 
     enable_compilation_cache(context.cache_dir)
-    return fn(config, context)
+    return fn(RunConfig.from_dict(config), context)
 
 
 def run_study(study: Study | str, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False,
@@ -94,8 +95,8 @@ def _run_study(study: Study, out: Path, context: RunContext, seeds: int, force: 
     with make_executor(workers, ray, notify=say) as executor:
         if len(runs) < len(planned):
             say(f"{len(planned) - len(runs)} runs to make on {executor.describe}")
-        for point, outcome in run_grid(executor, planned, measure, lambda p: (study.measure, p.config, context), runs,
-                                       study.headline, say):
+        job_args = lambda p: (study.measure, p.config.to_dict(), context)  # noqa: E731
+        for point, outcome in run_grid(executor, planned, measure, job_args, runs, study.headline, say):
             if not outcome.ok:
                 failed.append((point, outcome))
                 continue
