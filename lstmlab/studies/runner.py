@@ -36,8 +36,8 @@ STUDY_FILE = "study.json"
 
 
 def measure(fn, config: dict, context: RunContext) -> dict:
-    """A worker's job: one run of a study (`config` as the dict it goes to a worker as, as a sweep's does),
-    measured by `fn` (its `measure`, a module-level function)."""
+    """A worker's job: one run of a study (its config as a dict), measured by `fn` (its `measure`, a
+    module-level function)."""
     from lstmlab.core.train import enable_compilation_cache
 
     enable_compilation_cache(context.cache_dir)
@@ -95,7 +95,9 @@ def _run_study(study: Study, out: Path, context: RunContext, seeds: int, force: 
     with make_executor(workers, ray, notify=say) as executor:
         if len(runs) < len(planned):
             say(f"{len(planned) - len(runs)} runs to make on {executor.describe}")
-        job_args = lambda p: (study.measure, p.config.to_dict(), context)  # noqa: E731
+        def job_args(point: Point) -> tuple:  # a config goes to a worker as a dict, as a sweep's does
+            return study.measure, point.config.to_dict(), context
+
         for point, outcome in run_grid(executor, planned, measure, job_args, runs, study.headline, say):
             if not outcome.ok:
                 failed.append((point, outcome))
