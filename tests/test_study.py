@@ -8,14 +8,18 @@ import pytest
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.core import workdir
 from lstmlab.errors import UserError
-from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.runner import run_study
+from lstmlab.studies.tables import pm
+from lstmlab.sweeps.stats import mean_std
 
 calls = []  # the configs the stub study "measured", in order
+contexts = []  # what each measurement was told
 
 
-def _measure(config, cache_dir):
+def _measure(config, context):
     calls.append(config)
+    contexts.append(context)
     return {"score": config.task.seq_len + config.task.seed}
 
 
@@ -36,6 +40,7 @@ STUB = Study(
 @pytest.fixture
 def stub_study():
     calls.clear()
+    contexts.clear()
     return calls
 
 
@@ -43,7 +48,7 @@ def test_a_study_records_every_run_and_summarises(stub_study, tmp_path):
     study = run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False, workers=0)
     saved = json.loads((tmp_path / "s" / "study.json").read_text())
     assert saved == json.loads(json.dumps(study)) and saved["complete"]
-    assert [(r["group"]["setting"], r["seed"]) for r in saved["runs"]] == [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
+    assert [(r["group"]["setting"], r["seed"]) for r in saved["runs"]] == [(s, seed) for s in (1, 2) for seed in range(3)]
     assert RunConfig.from_dict(saved["runs"][4]["config"]).task.seed == 1
     assert saved["summary"][0]["score"] == [7.0, 1.0]  # 6, 7, 8
     assert (tmp_path / "s" / "report.md").read_text() == "6 runs\n"
@@ -58,6 +63,47 @@ def test_a_rerun_reuses_finished_runs_and_force_starts_over(stub_study, tmp_path
     assert len(stub_study) == 12
 
 
+def test_measure_is_told_the_cache_and_whether_the_study_is_quick(stub_study, tmp_path):
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=1, quick=True, verbose=False, workers=0)
+    assert contexts == [RunContext(cache_dir=(tmp_path / "cache").resolve(), quick=True)] * 2
+    run_study(STUB, tmp_path / "full", tmp_path / "cache", seeds=1, verbose=False, workers=0)
+    assert [c.quick for c in contexts] == [True, True, False, False]
+
+
+def test_a_study_is_found_by_name_and_an_unknown_name_is_one_line(tmp_path):
+    from lstmlab.studies.runner import _study
+
+    assert _study("tbptt").name == "tbptt" and _study(STUB) is STUB
+    with pytest.raises(UserError, match="no study named 'tbbpt'; choose from tbptt, "):
+        run_study("tbbpt", tmp_path / "s", tmp_path / "cache", verbose=False, workers=0)
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_failed_run_keeps_the_others_and_a_rerun_retries_only_it(stub_study, tmp_path):
+    from lstmlab.errors import RunsFailedError
+
+    def fails_on_setting_2_seed_1(config, context):
+        if (config.task.seq_len, config.task.seed) == (7, 1):
+            raise ValueError("no good")
+        return _measure(config, context)
+
+    with pytest.raises(RunsFailedError, match="1 of 4 runs failed, first setting 2, seed 1: ValueError: no good"):
+        run_study(dataclasses.replace(STUB, measure=fails_on_setting_2_seed_1), tmp_path / "s", tmp_path / "cache",
+                  seeds=2, verbose=False, workers=0)
+    kept = json.loads((tmp_path / "s" / "study.json").read_text())
+    assert not kept["complete"]
+    assert [(r["group"]["setting"], r["seed"]) for r in kept["runs"]] == [(1, 0), (1, 1), (2, 0)]
+    study = run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False, workers=0)
+    assert len(stub_study) == 4 and study["complete"]  # 3, then only the failed one
+
+
+def test_a_rerun_that_would_drop_finished_runs_is_refused(stub_study, tmp_path):
+    run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=3, verbose=False, workers=0)
+    with pytest.raises(UserError, match="holds 2 finished run\\(s\\) outside this plan"):
+        run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False, workers=0)  # seed 2 would go
+    assert len(json.loads((tmp_path / "s" / "study.json").read_text())["runs"]) == 6 and len(stub_study) == 6
+
+
 def test_a_rerun_gives_reused_runs_the_groups_of_todays_plan(stub_study, tmp_path):
     run_study(STUB, tmp_path / "s", tmp_path / "cache", seeds=2, verbose=False, workers=0)
     more = [({**group, "budget": "short"}, config) for group, config in STUB.plan(2, False)]  # a setting named anew
@@ -68,10 +114,10 @@ def test_a_rerun_gives_reused_runs_the_groups_of_todays_plan(stub_study, tmp_pat
 
 
 def test_an_interrupted_study_keeps_its_finished_runs(stub_study, tmp_path):
-    def dies_on_the_third(config, cache_dir):
+    def dies_on_the_third(config, context):
         if len(stub_study) == 2:
             raise KeyboardInterrupt
-        return _measure(config, cache_dir)
+        return _measure(config, context)
 
     with pytest.raises(KeyboardInterrupt):
         run_study(dataclasses.replace(STUB, measure=dies_on_the_third), tmp_path / "s", tmp_path / "cache", seeds=2,
@@ -109,7 +155,8 @@ def test_the_cli_offers_exactly_the_studies_there_are():
 
 
 def test_describe_finite_counts_infinite_seeds_apart_and_ci_says_so():
-    from lstmlab.studies.base import ci, describe_finite, interval
+    from lstmlab.studies.tables import ci, interval_text as interval
+    from lstmlab.sweeps.stats import describe_finite
 
     mixed = describe_finite([0.2, 0.3, float("inf"), None, 0.25])  # None: a σ̂ stored as "infinite"
     assert mixed["n"] == 5 and mixed["infinite"] == 2 and mixed["mean"] == pytest.approx(0.25)

@@ -7,7 +7,7 @@ import pytest
 
 from lstmlab import tasks
 from lstmlab.config import TaskConfig
-from lstmlab.studies.base import ci
+from lstmlab.studies.tables import ci
 from lstmlab.studies.length import TEST, fresh_sequences, length_scores, plan, probe_r2, probe_steps, summarise
 
 

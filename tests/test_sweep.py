@@ -191,3 +191,28 @@ def test_ctrl_c_stops_every_worker_and_a_rerun_continues(cli, shared):
     again = sweep(cli, shared, "interrupted", spec="interrupt.toml")
     assert again.returncode == 0 and f"{finished} finished runs reused" in again.stdout
     assert len(rows(shared / "interrupted" / "runs.csv")) == 8
+
+
+def _square(x):
+    if x == 3:
+        raise ValueError("three")
+    return x * x
+
+
+def test_the_grid_runner_runs_only_the_unfinished_points_and_yields_each_outcome():
+    from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+    from lstmlab.executors import make_executor
+    from lstmlab.sweeps.grid import finished, label, run_grid
+    from lstmlab.sweeps.spec import Point
+
+    points = [Point({"seq_len": 5 + x}, x, RunConfig(task=TaskConfig(seq_len=5 + x, seed=x), layers=(1,),
+                                                    train=TrainConfig(init_seed=x))) for x in range(4)]
+    assert len({p.name for p in points}) == 4 and label(points[1]) == "seq_len 6, seed 1"
+    done = finished(points, lambda p: "kept" if p.seed == 0 else None)
+    assert done == {points[0].name: "kept"}
+    lines = []
+    with make_executor(0) as executor:
+        outcomes = list(run_grid(executor, points, _square, lambda p: (p.seed,), done, str, lines.append))
+    assert [(p.seed, o.value, o.error) for p, o in outcomes] == [
+        (1, 1, None), (2, 4, None), (3, None, "ValueError: three")]  # point 0 was done: not run
+    assert lines[0].startswith("[2/4] seq_len 6, seed 1: 1 (") and "FAILED: ValueError: three" in lines[-1]

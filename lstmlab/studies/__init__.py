@@ -1,4 +1,5 @@
-"""Studies: questions answered by a grid of runs over seeds (`runner.py` runs any `Study`)."""
+"""Studies: questions answered by a grid of runs over seeds (`runner.py` runs any `Study` on the grid runner,
+`sweeps/grid.py`; a study imports `base`, `training`, `tables`, `noise` and `sweeps/stats.py`, never the runner)."""
 
 from lstmlab.studies.adding import STUDY as ADDING
 from lstmlab.studies.cells import STUDY as CELLS

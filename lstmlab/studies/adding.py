@@ -21,7 +21,9 @@ import numpy as np
 
 from lstmlab import cells, tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, groups, mean_std, pm
+from lstmlab.studies.base import RunContext, Study, groups
+from lstmlab.studies.tables import pm
+from lstmlab.sweeps.stats import mean_std
 from lstmlab.tasks.adding import TOLERANCE, Adding
 
 CELLS = cells.NAMES  # lstm, gru, rnn
@@ -148,6 +150,11 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
     }
 
 
+def measure_run(config: RunConfig, context: RunContext) -> dict:
+    """The study's measure: `measure`, which needs only the data cache of the context."""
+    return measure(config, context.cache_dir)
+
+
 def headline(metrics: dict) -> str:
     reached = metrics["sequences_to_criterion"]
     outcome = (f"criterion after {reached:,} sequences" if reached is not None
@@ -176,6 +183,7 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def draw(study: dict, out: Path) -> list[str]:
+    """learning_curves.png: every run's test fraction solved and test sequences wrong as it trains."""
     from matplotlib.ticker import FuncFormatter
 
     from lstmlab.plots import plt
@@ -183,33 +191,9 @@ def draw(study: dict, out: Path) -> list[str]:
     runs = study["runs"]
     config = RunConfig.from_dict(runs[0]["config"])
     n_test, seq_len = config.task.n_test, config.task.seq_len
-    max_wrong = allowed_wrong(n_test)
-    colours = {cell: f"C{i}" for i, cell in enumerate(CELLS)}
     fig, (solved_ax, wrong_ax) = plt.subplots(1, 2, figsize=(12, 5.2), layout="constrained")
-    labelled = set()
-    for run in runs:
-        cell, curve = run["group"]["cell"], run["metrics"]["curve"]
-        thousands = np.array(curve["sequences"]) / 1000
-        label = "_" if cell in labelled else f"{cell} (one line per seed)"
-        labelled.add(cell)
-        solved_ax.plot(thousands, curve["solved"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
-        wrong_ax.plot(thousands, curve["wrong"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
-        if run["metrics"]["sequences_to_criterion"] is not None:
-            label = "_" if "met" in labelled else "criterion met: the run stops"
-            labelled.add("met")
-            solved_ax.plot(thousands[-1], curve["solved"][-1], "o", mfc="none", mec="k", ms=8, label=label)
-            wrong_ax.plot(thousands[-1], curve["wrong"][-1], "o", mfc="none", mec="k", ms=8, label=label)
-    criterion = f"criterion: at most {max_wrong} of {n_test:,} wrong"
-    solved_ax.axhline(1 - max_wrong / n_test, color="k", ls="--", lw=1, label=criterion)
-    wrong_ax.axhline(max_wrong, color="k", ls="--", lw=1, label=criterion)
-    baseline = float(np.mean([run["metrics"]["baseline_solved"] for run in runs]))
-    mean_label = f"predict the mean: {baseline:.3f} solved"
-    solved_ax.axhline(baseline, color="grey", ls="-.", lw=1, label=mean_label)
-    wrong_ax.axhline((1 - baseline) * n_test, color="grey", ls="-.", lw=1, label=mean_label)
-    if seq_len in PAPER_SEQUENCES:
-        for ax in (solved_ax, wrong_ax):
-            ax.axvline(PAPER_SEQUENCES[seq_len] / 1000, color="grey", ls=":", lw=1.5,
-                       label=f"paper's LSTM reached its criterion: {PAPER_SEQUENCES[seq_len]:,}")
+    _curves(solved_ax, wrong_ax, runs)
+    _reference_lines(solved_ax, wrong_ax, runs, n_test, seq_len)
     solved_ax.set_ylim(-0.02, 1.02)
     wrong_ax.set_yscale("symlog", linthresh=1)
     wrong_ax.set_ylim(-0.3, n_test * 1.8)  # counts: 0 (kept in view) to all of the test split
@@ -230,6 +214,41 @@ def draw(study: dict, out: Path) -> list[str]:
     fig.savefig(out / "learning_curves.png", dpi=120)
     plt.close(fig)
     return ["learning_curves.png"]
+
+
+def _curves(solved_ax, wrong_ax, runs: list[dict]) -> None:
+    """A line per run in each panel, coloured by cell and labelled once per cell; a ring where a run met the
+    criterion (and stopped)."""
+    colours = {cell: f"C{i}" for i, cell in enumerate(CELLS)}
+    labelled = set()
+    for run in runs:
+        cell, curve = run["group"]["cell"], run["metrics"]["curve"]
+        thousands = np.array(curve["sequences"]) / 1000
+        label = "_" if cell in labelled else f"{cell} (one line per seed)"
+        labelled.add(cell)
+        solved_ax.plot(thousands, curve["solved"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
+        wrong_ax.plot(thousands, curve["wrong"], color=colours.get(cell), alpha=0.8, lw=1.2, label=label)
+        if run["metrics"]["sequences_to_criterion"] is not None:
+            label = "_" if "met" in labelled else "criterion met: the run stops"
+            labelled.add("met")
+            solved_ax.plot(thousands[-1], curve["solved"][-1], "o", mfc="none", mec="k", ms=8, label=label)
+            wrong_ax.plot(thousands[-1], curve["wrong"][-1], "o", mfc="none", mec="k", ms=8, label=label)
+
+
+def _reference_lines(solved_ax, wrong_ax, runs: list[dict], n_test: int, seq_len: int) -> None:
+    """The criterion, predicting the mean, and (at a length the paper ran) the paper's LSTM."""
+    max_wrong = allowed_wrong(n_test)
+    criterion = f"criterion: at most {max_wrong} of {n_test:,} wrong"
+    solved_ax.axhline(1 - max_wrong / n_test, color="k", ls="--", lw=1, label=criterion)
+    wrong_ax.axhline(max_wrong, color="k", ls="--", lw=1, label=criterion)
+    baseline = float(np.mean([run["metrics"]["baseline_solved"] for run in runs]))
+    mean_label = f"predict the mean: {baseline:.3f} solved"
+    solved_ax.axhline(baseline, color="grey", ls="-.", lw=1, label=mean_label)
+    wrong_ax.axhline((1 - baseline) * n_test, color="grey", ls="-.", lw=1, label=mean_label)
+    if seq_len in PAPER_SEQUENCES:
+        for ax in (solved_ax, wrong_ax):
+            ax.axvline(PAPER_SEQUENCES[seq_len] / 1000, color="grey", ls=":", lw=1.5,
+                       label=f"paper's LSTM reached its criterion: {PAPER_SEQUENCES[seq_len]:,}")
 
 
 def _sequences(value) -> str:
@@ -263,18 +282,8 @@ def render(study: dict, figures: list[str]) -> str:
         f"training sequences seen at that evaluation: an upper bound, at most {cadence:,} above the point where "
         "the criterion was first met.",
         "",
-        "| cell | parameters | reached the criterion | sequences to criterion: median (min–max) | "
-        "final test solved | median final wrong | minutes per run | paper (LSTM) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in rows:
-        spread = ("" if row["reached"] < 2
-                  else f" ({_sequences(row['min_sequences'])}–{_sequences(row['max_sequences'])})")
-        paper_cell = f"{paper:,}" if paper and row["cell"] == "lstm" else "–"
-        lines.append(
-            f"| {row['cell']} | {row['parameters']:,} | {row['reached']} of {row['seeds']} | "
-            f"{_sequences(row['median_sequences'])}{spread} | {pm(row['final_solved'], row['final_solved_std'])} | "
-            f"{row['final_wrong_median']:g} of {task.n_test:,} | {row['seconds'] / 60:.1f} | {paper_cell} |")
+    lines += _summary_table(rows, task.n_test, paper)
     lines += [
         "",
         f"The paper's LSTM: {PAPER_SEQUENCES[100]:,} training sequences at T = 100 (1 of 2,560 test sequences wrong) "
@@ -291,24 +300,47 @@ def render(study: dict, figures: list[str]) -> str:
             f"the mean ({baseline:.3f}): a run close to it never left the plateau of predicting the mean.",
             "",
         ]
-    lines += [
-        "Per run:",
-        "",
-        "| cell | seed | sequences to criterion | sequences seen | test wrong at the end | test MSE at the end |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
+    lines += _runs_table(runs) + [""] + _caveats(task, train, total)
+    lines += [f"![{name}]({name})" for name in figures]
+    return "\n".join(lines) + "\n"
+
+
+
+def _summary_table(rows: list[dict], n_test: int, paper: int | None) -> list[str]:
+    lines = ["| cell | parameters | reached the criterion | sequences to criterion: median (min–max) | "
+             "final test solved | median final wrong | minutes per run | paper (LSTM) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        spread = ("" if row["reached"] < 2
+                  else f" ({_sequences(row['min_sequences'])}–{_sequences(row['max_sequences'])})")
+        paper_cell = f"{paper:,}" if paper and row["cell"] == "lstm" else "–"
+        lines.append(
+            f"| {row['cell']} | {row['parameters']:,} | {row['reached']} of {row['seeds']} | "
+            f"{_sequences(row['median_sequences'])}{spread} | {pm(row['final_solved'], row['final_solved_std'])} | "
+            f"{row['final_wrong_median']:g} of {n_test:,} | {row['seconds'] / 60:.1f} | {paper_cell} |")
+    return lines
+
+
+def _runs_table(runs: list[dict]) -> list[str]:
+    lines = ["Per run:", "",
+             "| cell | seed | sequences to criterion | sequences seen | test wrong at the end | test MSE at the end |",
+             "|---|---:|---:|---:|---:|---:|"]
     for run in runs:
         m = run["metrics"]
         lines.append(f"| {run['group']['cell']} | {run['seed']} | {_sequences(m['sequences_to_criterion'])} | "
                      f"{m['sequences_seen']:,}{' (diverged)' if m['diverged'] else ''} | {m['final_wrong']:,} | "
                      f"{m['final_mse']:.2e} |")
-    lines += [
-        "",
+    return lines
+
+
+def _caveats(task, train, total: int) -> list[str]:
+    """Where this study differs from the paper."""
+    return [
         "Caveats, where this differs from the paper:",
         "",
         f"- Optimiser: Adam at {train.learning_rate:g} on mini-batches of {train.batch_size}; the paper trained online "
-        "(one update per sequence) with its own learning rate. 'Sequences seen' counts sequences, not updates: a budget of "
-        f"{total:,} sequences is {total // train.batch_size:,} updates here.",
+        "(one update per sequence) with its own learning rate. 'Sequences seen' counts sequences, not updates: a "
+        f"budget of {total:,} sequences is {total // train.batch_size:,} updates here.",
         f"- Data: the paper drew a fresh sequence for every update; here {task.n_train:,} training sequences are "
         "reused, reshuffled, every epoch, so beyond the first epoch the model sees sequences again.",
         f"- Length: every sequence has exactly T = {task.seq_len} steps; the paper drew lengths between T and "
@@ -318,10 +350,7 @@ def render(study: dict, figures: list[str]) -> str:
         "itself is scored during training and decides when to stop, at the cadence above.",
         "",
     ]
-    lines += [f"![{name}]({name})" for name in figures]
-    return "\n".join(lines) + "\n"
-
 
 STUDY = Study(name="adding",
               question="training sequences each cell needs to reach the paper's criterion on the adding problem",
-              plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)
+              plan=plan, measure=measure_run, headline=headline, summarise=summarise, draw=draw, render=render)

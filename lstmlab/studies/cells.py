@@ -18,10 +18,11 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, describe_finite, groups, interval, pm
+from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.runner import train_one
-from lstmlab.sweeps.stats import MIN_PAIRS, paired, verdict
+from lstmlab.studies.tables import interval_text, pm
+from lstmlab.studies.training import train_one
+from lstmlab.sweeps.stats import MIN_PAIRS, describe_finite, paired, verdict
 
 CELLS = ("lstm", "gru", "rnn")
 SEQ_LENS = (25, 50, 100, 200)
@@ -73,9 +74,9 @@ def input_gradient_profile(trainer, x, y) -> np.ndarray:
     return np.log10(size + FLOOR).mean(axis=0)[::-1].copy()  # (T,), index T - 1 - t
 
 
-def measure(config: RunConfig, cache_dir: Path) -> dict:
+def measure(config: RunConfig, context: RunContext) -> dict:
     task = tasks.of(config.task)
-    probe = QUICK_PROBE if config.task.seq_len in QUICK_SEQ_LENS else PROBE
+    probe = QUICK_PROBE if context.quick else PROBE
     profiles = {}
 
     def profile(trainer, data) -> list[float]:
@@ -86,7 +87,7 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
         if epoch == 0:  # before training
             profiles["init"] = profile(trainer, data)
 
-    trainer, data, fitted = train_one(config, cache_dir, observe=observe)
+    trainer, data, fitted = train_one(config, context.cache_dir, observe=observe)
     x_test, y_test = data["test"]
     predictions = trainer.predict(x_test)
     test = task.score(predictions, y_test)
@@ -148,9 +149,16 @@ def _arms(study: dict) -> list[dict]:
 
 
 def draw(study: dict, out: Path) -> list[str]:
+    arms = _arms(study)
+    _draw_accuracy(arms, study["seeds"], out / "accuracy.png")
+    _draw_gradients(arms, out / "gradients.png")
+    return ["accuracy.png", "gradients.png"]
+
+
+def _draw_accuracy(arms: list[dict], seeds: int, path: Path) -> None:
+    """Test accuracy against T per cell (mean and 95% interval), and the majority class's."""
     from lstmlab.plots import plt
 
-    arms = _arms(study)
     lengths = sorted({r["seq_len"] for r in arms})
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for i, cell in enumerate(CELLS):
@@ -168,21 +176,34 @@ def draw(study: dict, out: Path) -> list[str]:
     ax.minorticks_off()
     ax.set_xlabel("sequence length T")
     ax.set_ylabel("test accuracy")
-    ax.set_title(f"Test accuracy against length ({study['seeds']} seeds)")
+    ax.set_title(f"Test accuracy against length ({seeds} seeds)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(out / "accuracy.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
 
-    # Heatmaps: rows T, columns T - t; a length shorter than the longest leaves its far columns blank (NaN).
-    longest = max(lengths)
+
+def _gradient_maps(arms: list[dict]) -> dict[tuple[str, str], dict[int, np.ndarray]]:
+    """{(cell, "init" or "trained"): {T: (longest T,) profile}}: a length shorter than the longest leaves
+    its far columns NaN (blank)."""
+    longest = max(r["seq_len"] for r in arms)
     maps = {}
     for r in arms:
         for when in ("init", "trained"):
             row = np.full(longest, np.nan)
             row[: r["seq_len"]] = r[f"gradient_{when}"]
             maps.setdefault((r["cell"], when), {})[r["seq_len"]] = row
+    return maps
+
+
+def _draw_gradients(arms: list[dict], path: Path) -> None:
+    """Heatmaps of the gradient profile, a column per cell, a row at init and trained: rows T, columns T - t."""
+    from lstmlab.plots import plt
+
+    lengths = sorted({r["seq_len"] for r in arms})
+    longest = max(lengths)
+    maps = _gradient_maps(arms)
     values = np.concatenate([np.concatenate(list(m.values())) for m in maps.values()])
     vmin, vmax = np.nanmin(values), np.nanmax(values)  # one colour scale for every panel
     cells = [c for c in CELLS if (c, "init") in maps]
@@ -199,9 +220,8 @@ def draw(study: dict, out: Path) -> list[str]:
             ax.set_ylabel("training length T")
             ax.set_title(f"{cell}, {'at initialisation' if when == 'init' else 'after training'}")
     fig.colorbar(image, ax=axes, label="mean log10 |∂L/∂x_t| (probe sequences, seeds)")
-    fig.savefig(out / "gradients.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    return ["accuracy.png", "gradients.png"]
 
 
 def render(study: dict, figures: list[str]) -> str:
@@ -222,9 +242,15 @@ def render(study: dict, figures: list[str]) -> str:
         "integration noise (`lstmlab/studies/noise.py`; ∞ for a model at chance). The last epoch's gain is the "
         f"validation accuracy's rise over the last epoch; above {RISING} the arm was still rising (not converged).",
         "",
-        "| cell | T | test accuracy | 95% interval | σ̂ | majority class | last epoch's gain |",
-        "|---|---:|---:|---:|---:|---:|---:|",
     ]
+    lines += _arm_table(arms) + [""] + _difference_table(study["summary"]) + [""] + _gradient_table(arms, probe)
+    lines += [""] + [f"![{name}]({name})" for name in figures]
+    return "\n".join(lines) + "\n"
+
+
+def _arm_table(arms: list[dict]) -> list[str]:
+    lines = ["| cell | T | test accuracy | 95% interval | σ̂ | majority class | last epoch's gain |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in arms:
         acc, noise, gain = r["test_accuracy"], r["noise_sigma"], r["last_gain"]
         sigma = pm(noise["mean"], 0 if noise["n"] - noise["infinite"] < 2 else noise["std"], 3)
@@ -232,31 +258,37 @@ def render(study: dict, figures: list[str]) -> str:
             sigma = "∞" if noise["infinite"] == noise["n"] else f"{sigma} ({noise['infinite']} of {noise['n']}: ∞)"
         rising = " still rising" if gain["mean"] > RISING else ""
         lines.append(f"| {r['cell']} | {r['seq_len']} | {pm(acc['mean'], np.nan_to_num(acc['std']))} | "
-                     f"{interval(acc) or '(no interval)'} | {sigma} | {r['majority_accuracy']:.4f} | "
+                     f"{interval_text(acc) or '(no interval)'} | {sigma} | {r['majority_accuracy']:.4f} | "
                      f"{gain['mean']:+.4f}{rising} |")
-    lines += ["", "Paired differences of test accuracy (per seed, the same sequences; resolved when the 95% "
-              f"interval excludes 0 and there are at least {MIN_PAIRS} pairs: below that a bootstrap interval is "
-              "little more than the range):", "",
-              "| T | difference | mean ± std | 95% interval | verdict |", "|---:|---|---:|---:|---|"]
-    for r in (r for r in study["summary"] if r["kind"] == "difference"):
+    return lines
+
+
+def _difference_table(summary: list[dict]) -> list[str]:
+    lines = ["Paired differences of test accuracy (per seed, the same sequences; resolved when the 95% "
+             f"interval excludes 0 and there are at least {MIN_PAIRS} pairs: below that a bootstrap interval is "
+             "little more than the range):", "",
+             "| T | difference | mean ± std | 95% interval | verdict |", "|---:|---|---:|---:|---|"]
+    for r in (r for r in summary if r["kind"] == "difference"):
         stats = r["test_accuracy"]
         lines.append(f"| {r['seq_len']} | {r['cell']} − {r['against']} | "
                      f"{stats['mean']:+.4f} ± {np.nan_to_num(stats['std']):.4f} | "
-                     f"{interval(stats) or '(no interval)'} | {claim(stats, r['cell'], r['against'])} |")
+                     f"{interval_text(stats) or '(no interval)'} | {claim(stats, r['cell'], r['against'])} |")
+    return lines
+
+
+def _gradient_table(arms: list[dict], probe: int) -> list[str]:
     longest = max(r["seq_len"] for r in arms)
     shown = [d for d in DISTANCES if d < longest]
-    lines += ["", f"Mean log10 |∂L/∂x_t| by steps before the loss T − t, on the first {probe} validation "
-              f"sequences (mean over them, then over seeds; an exact 0 counts as {FLOOR:g}, i.e. -30):", "",
-              "| cell | T | when | " + " | ".join(f"T−t = {d}" for d in shown) + " |",
-              "|---|---:|---|" + "---:|" * len(shown)]
+    lines = [f"Mean log10 |∂L/∂x_t| by steps before the loss T − t, on the first {probe} validation "
+             f"sequences (mean over them, then over seeds; an exact 0 counts as {FLOOR:g}, i.e. -30):", "",
+             "| cell | T | when | " + " | ".join(f"T−t = {d}" for d in shown) + " |",
+             "|---|---:|---|" + "---:|" * len(shown)]
     for r in arms:
         for when, label in (("init", "initialisation"), ("trained", "trained")):
             profile = r[f"gradient_{when}"]
             values = [f"{profile[d]:.2f}" if d < len(profile) else "" for d in shown]
             lines.append(f"| {r['cell']} | {r['seq_len']} | {label} | " + " | ".join(values) + " |")
-    lines += [""] + [f"![{name}]({name})" for name in figures]
-    return "\n".join(lines) + "\n"
-
+    return lines
 
 STUDY = Study(name="cells", question="LSTM, GRU or simple RNN: test accuracy and vanishing gradients against length",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

@@ -24,10 +24,11 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, ci, describe_finite, groups
+from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.runner import train_one
-from lstmlab.sweeps.stats import MIN_PAIRS, describe, paired, verdict
+from lstmlab.studies.tables import ci
+from lstmlab.studies.training import train_one
+from lstmlab.sweeps.stats import MIN_PAIRS, describe, describe_finite, paired, verdict
 from lstmlab.tasks.integration import labels
 
 CELLS = ("lstm", "gru", "rnn")
@@ -136,8 +137,8 @@ def probe(trainer, x) -> dict:
     return result
 
 
-def measure(config: RunConfig, cache_dir: Path) -> dict:
-    quick = config.task.seq_len in QUICK_TRAIN_LENGTHS
+def measure(config: RunConfig, context: RunContext) -> dict:
+    quick = context.quick
     n = QUICK_SEQUENCES if quick else SEQUENCES
     probe_x = fresh_sequences(config.task.seed, (QUICK_PROBE_SPAN if quick else PROBE_SPAN) * config.task.seq_len, n,
                               PROBE)
@@ -147,7 +148,7 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
         if epoch == 0:  # before training: the control
             at_init.update(probe(trainer, probe_x))
 
-    trainer, data, _ = train_one(config, cache_dir, observe=observe)
+    trainer, data, _ = train_one(config, context.cache_dir, observe=observe)
     task = tasks.of(config.task)
     majority = bool(np.mean(task.truth(data["train"][1])) > 0.5)  # the more frequent training answer
     # trainer.predict bounds memory at any length: batches of eval_batch_size, long sequences in windows.
@@ -201,52 +202,70 @@ def _label(row: dict) -> str:
 
 
 def draw(study: dict, out: Path) -> list[str]:
+    rows = study["summary"]
+    _draw_by_length(rows, "accuracy", "test accuracy", out / "accuracy_vs_length.png")
+    _draw_by_length(rows, "sigma", "σ̂ (integration noise, log scale)", out / "sigma_vs_length.png")
+    _draw_probe(rows, out / "probe.png")
+    return ["accuracy_vs_length.png", "sigma_vs_length.png", "probe.png"]
+
+
+def _draw_by_length(rows: list[dict], key: str, label: str, path: Path) -> None:
+    """`key` ("accuracy" or "sigma") against the test length, a panel per training length."""
     from lstmlab.plots import plt
 
-    rows = study["summary"]
     train_lens = sorted({r["train_len"] for r in rows})
+    fig, axes = plt.subplots(1, len(train_lens), figsize=(7 * len(train_lens), 5), squeeze=False)
+    for ax, train_len in zip(axes[0], train_lens):
+        mine = [r for r in rows if r["train_len"] == train_len]
+        left_out = _by_length_lines(ax, mine, key)
+        if key == "accuracy":
+            ax.plot(mine[0]["lengths"], mine[0]["majority"], "k--", label="majority answer")
+            ax.set_ylim(top=1.005)
+        else:
+            ax.set_yscale("log")
+            if left_out:
+                ax.set_title(f"{left_out} point(s) left out: σ̂ infinite (≤ half right) in a seed, or 0",
+                             fontsize=9, loc="right")
+        ax.axvline(train_len, color="grey", alpha=0.6, label=f"training length {train_len}")
+        ax.set_xscale("log")
+        ax.set_xticks(mine[0]["lengths"], [str(L) for L in mine[0]["lengths"]])
+        ax.minorticks_off()
+        ax.set_xlabel("test sequence length")
+        ax.set_ylabel(label)
+        ax.set_title(f"trained at length {train_len}: mean, 95% bootstrap CI over {mine[0]['seeds']} seeds",
+                     loc="left", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _by_length_lines(ax, rows: list[dict], key: str) -> int:
+    """A line per row (cell and objective) of one training length; how many points were left out."""
     colours = {cell: f"C{i}" for i, cell in enumerate(CELLS)}
     styles = {"classification": ("-", "o"), "regression": (":", "s")}
-    for name, key, label in (("accuracy_vs_length.png", "accuracy", "test accuracy"),
-                             ("sigma_vs_length.png", "sigma", "σ̂ (integration noise, log scale)")):
-        fig, axes = plt.subplots(1, len(train_lens), figsize=(7 * len(train_lens), 5), squeeze=False)
-        for ax, train_len in zip(axes[0], train_lens):
-            mine = [r for r in rows if r["train_len"] == train_len]
-            left_out = 0
-            for k, row in enumerate(mine):
-                lengths = np.array(row["lengths"], np.float64) * np.exp(0.04 * (k - (len(mine) - 1) / 2))  # apart
-                stats = row[key]
-                # σ̂ drawn only where every seed's is finite (a mean over the finite ones alone would flatter)
-                shown = [i for i, s in enumerate(stats) if key == "accuracy" or (not s["infinite"] and s["mean"] > 0)]
-                left_out += len(stats) - len(shown)
-                mean = np.array([stats[i]["mean"] for i in shown])
-                low = np.nan_to_num(mean - np.array([stats[i]["ci_low"] for i in shown], np.float64))  # NaN: one seed
-                high = np.nan_to_num(np.array([stats[i]["ci_high"] for i in shown], np.float64) - mean)
-                line, marker = styles[row["objective"]]
-                ax.errorbar(lengths[shown], mean, yerr=[low, high], color=colours[row["cell"]], linestyle=line,
-                            marker=marker, markersize=5, capsize=3, label=_label(row))
-            if key == "accuracy":
-                ax.plot(mine[0]["lengths"], mine[0]["majority"], "k--", label="majority answer")
-                ax.set_ylim(top=1.005)
-            else:
-                ax.set_yscale("log")
-                if left_out:
-                    ax.set_title(f"{left_out} point(s) left out: σ̂ infinite (≤ half right) in a seed, or 0",
-                                 fontsize=9, loc="right")
-            ax.axvline(train_len, color="grey", alpha=0.6, label=f"training length {train_len}")
-            ax.set_xscale("log")
-            ax.set_xticks(mine[0]["lengths"], [str(L) for L in mine[0]["lengths"]])
-            ax.minorticks_off()
-            ax.set_xlabel("test sequence length")
-            ax.set_ylabel(label)
-            ax.set_title(f"trained at length {train_len}: mean, 95% bootstrap CI over {mine[0]['seeds']} seeds",
-                         loc="left", fontsize=10)
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=120)
-        plt.close(fig)
+    left_out = 0
+    for k, row in enumerate(rows):
+        lengths = np.array(row["lengths"], np.float64) * np.exp(0.04 * (k - (len(rows) - 1) / 2))  # apart
+        stats = row[key]
+        # σ̂ drawn only where every seed's is finite (a mean over the finite ones alone would flatter)
+        shown = [i for i, s in enumerate(stats) if key == "accuracy" or (not s["infinite"] and s["mean"] > 0)]
+        left_out += len(stats) - len(shown)
+        mean = np.array([stats[i]["mean"] for i in shown])
+        low = np.nan_to_num(mean - np.array([stats[i]["ci_low"] for i in shown], np.float64))  # NaN: one seed
+        high = np.nan_to_num(np.array([stats[i]["ci_high"] for i in shown], np.float64) - mean)
+        line, marker = styles[row["objective"]]
+        ax.errorbar(lengths[shown], mean, yerr=[low, high], color=colours[row["cell"]], linestyle=line,
+                    marker=marker, markersize=5, capsize=3, label=_label(row))
+    return left_out
 
+
+def _draw_probe(rows: list[dict], path: Path) -> None:
+    """The probe's held-out R² against t, a panel per training length and cell: trained and untrained."""
+    from lstmlab.plots import plt
+
+    train_lens = sorted({r["train_len"] for r in rows})
     fig, axes = plt.subplots(len(train_lens), len(CELLS), figsize=(5.5 * len(CELLS), 4.2 * len(train_lens)),
                              squeeze=False)
     for r_index, train_len in enumerate(train_lens):
@@ -269,9 +288,8 @@ def draw(study: dict, out: Path) -> list[str]:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "probe.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    return ["accuracy_vs_length.png", "sigma_vs_length.png", "probe.png"]
 
 
 def probe_steps(train_len: int, steps: int) -> list[int]:
@@ -306,49 +324,61 @@ def render(study: dict, figures: list[str]) -> str:
     ]
     for train_len in sorted({r["train_len"] for r in rows}):
         mine = [r for r in rows if r["train_len"] == train_len]
-        columns, numbers = " | ".join(f"L = {L}" for L in mine[0]["lengths"]), "---:|" * len(mine[0]["lengths"])
-        header, rule = f"| cell | objective | {columns} |", "|---|---|" + numbers
-        lines += [f"## Trained at length {train_len}", "", "Test accuracy [95% CI]:", "", header, rule]
-        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["accuracy"]) + " |"
-                  for r in mine]
-        lines.append("| majority answer | | " + " | ".join(f"{m:.3f}" for m in mine[0]["majority"]) + " |")
-        lines += ["", "σ̂ [95% CI]:", "", header, rule]
-        lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["sigma"]) + " |"
-                  for r in mine]
-        versus = [r for r in mine if "accuracy_vs_classification" in r]
-        if versus:
-            lines += ["", "Regression − classification, test accuracy paired by seed (the same data, initial weights "
-                      f"and test sequences) [95% CI]; '=' where the interval holds 0 or there are under {MIN_PAIRS} "
-                      "pairs (unresolved):", "", f"| cell | {columns} |", "|---|" + numbers]
-            lines += [f"| {r['cell']} | " + " | ".join(
-                ci(d, 3) + (" =" if verdict(d) == "unresolved" else "") for d in r["accuracy_vs_classification"]) + " |"
-                for r in versus]
-        lines += ["", "Where the accuracy is above the majority line by its interval (its lower end above the line):",
-                  ""]
-        for r in mine:
-            above = [np.isfinite(s["ci_low"]) and s["ci_low"] > m for s, m in zip(r["accuracy"], r["majority"])]
-            yes = ", ".join(str(L) for L, a in zip(r["lengths"], above) if a)
-            no = ", ".join(str(L) for L, a in zip(r["lengths"], above) if not a)
-            lines.append(f"- {_label(r)}: " + "; ".join([f"above at L = {yes}"] * bool(yes)
-                                                        + [f"not shown above at L = {no}"] * bool(no)))
-        steps = span * train_len
-        shown = probe_steps(train_len, steps)
-        lines += ["", f"Linear probe of the running sum S_t = x_0 + ... + x_t on {n:,} sequences of {steps} steps "
-                  f"(t from 0; h_t has read x_0 ... x_t, so t = {train_len - 1} is the last step of training): "
-                  "held-out R² of a least-squares read-out of all units, and the |correlation| of the best single "
-                  "unit, trained (untrained in brackets), mean over seeds:", "",
-                  "| cell | objective | state | " + " | ".join(f"t = {t}" for t in shown) + " |",
-                  "|---|---|---|" + "---:|" * len(shown)]
-        for r in mine:
-            for state in r["probe"]:
-                for key, what in (("r2", "R²"), ("best_unit", "best unit abs(r)")):
-                    trained, init = r["probe"][state]["trained"][key], r["probe"][state]["init"][key]
-                    lines.append(f"| {r['cell']} | {r['objective']} | {state}: {what} | "
-                                 + " | ".join(f"{trained[t]:.3f} ({init[t]:.3f})" for t in shown) + " |")
-        lines.append("")
+        lines += [f"## Trained at length {train_len}", ""] + _score_tables(mine) + [""]
+        lines += _above_majority(mine) + [""] + _probe_table(mine, train_len, n, span) + [""]
     lines += [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
 
+
+def _score_tables(rows: list[dict]) -> list[str]:
+    """Accuracy and σ̂ by test length for the rows of one training length, and regression - classification."""
+    columns, numbers = " | ".join(f"L = {L}" for L in rows[0]["lengths"]), "---:|" * len(rows[0]["lengths"])
+    header, rule = f"| cell | objective | {columns} |", "|---|---|" + numbers
+    lines = ["Test accuracy [95% CI]:", "", header, rule]
+    lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["accuracy"]) + " |"
+              for r in rows]
+    lines.append("| majority answer | | " + " | ".join(f"{m:.3f}" for m in rows[0]["majority"]) + " |")
+    lines += ["", "σ̂ [95% CI]:", "", header, rule]
+    lines += [f"| {r['cell']} | {r['objective']} | " + " | ".join(ci(s, 3) for s in r["sigma"]) + " |"
+              for r in rows]
+    versus = [r for r in rows if "accuracy_vs_classification" in r]
+    if versus:
+        lines += ["", "Regression − classification, test accuracy paired by seed (the same data, initial weights "
+                  f"and test sequences) [95% CI]; '=' where the interval holds 0 or there are under {MIN_PAIRS} "
+                  "pairs (unresolved):", "", f"| cell | {columns} |", "|---|" + numbers]
+        lines += [f"| {r['cell']} | " + " | ".join(
+            ci(d, 3) + (" =" if verdict(d) == "unresolved" else "") for d in r["accuracy_vs_classification"]) + " |"
+            for r in versus]
+    return lines
+
+
+def _above_majority(rows: list[dict]) -> list[str]:
+    lines = ["Where the accuracy is above the majority line by its interval (its lower end above the line):", ""]
+    for r in rows:
+        above = [np.isfinite(s["ci_low"]) and s["ci_low"] > m for s, m in zip(r["accuracy"], r["majority"])]
+        yes = ", ".join(str(L) for L, a in zip(r["lengths"], above) if a)
+        no = ", ".join(str(L) for L, a in zip(r["lengths"], above) if not a)
+        lines.append(f"- {_label(r)}: " + "; ".join([f"above at L = {yes}"] * bool(yes)
+                                                    + [f"not shown above at L = {no}"] * bool(no)))
+    return lines
+
+
+def _probe_table(rows: list[dict], train_len: int, n: int, span: int) -> list[str]:
+    steps = span * train_len
+    shown = probe_steps(train_len, steps)
+    lines = [f"Linear probe of the running sum S_t = x_0 + ... + x_t on {n:,} sequences of {steps} steps "
+             f"(t from 0; h_t has read x_0 ... x_t, so t = {train_len - 1} is the last step of training): "
+             "held-out R² of a least-squares read-out of all units, and the |correlation| of the best single "
+             "unit, trained (untrained in brackets), mean over seeds:", "",
+             "| cell | objective | state | " + " | ".join(f"t = {t}" for t in shown) + " |",
+             "|---|---|---|" + "---:|" * len(shown)]
+    for r in rows:
+        for state in r["probe"]:
+            for key, what in (("r2", "R²"), ("best_unit", "best unit abs(r)")):
+                trained, init = r["probe"][state]["trained"][key], r["probe"][state]["init"][key]
+                lines.append(f"| {r['cell']} | {r['objective']} | {state}: {what} | "
+                             + " | ".join(f"{trained[t]:.3f} ({init[t]:.3f})" for t in shown) + " |")
+    return lines
 
 STUDY = Study(name="length",
               question="trained at 25 (or 100), tested at 5 to 1,000, and probes of the running sum: "

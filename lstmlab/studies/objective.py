@@ -26,10 +26,11 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, ci, describe_finite, groups
+from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.runner import train_one
-from lstmlab.sweeps.stats import describe, paired, verdict
+from lstmlab.studies.tables import ci
+from lstmlab.studies.training import train_one
+from lstmlab.sweeps.stats import describe, describe_finite, paired, verdict
 
 OBJECTIVES = ("classification", "label-regression", "regression")
 TARGETS = ("final", "per-step")
@@ -73,7 +74,7 @@ def distance_bins(sums: np.ndarray, threshold: float) -> np.ndarray:
     return np.digitize(np.abs(sums - threshold), DISTANCE_EDGES[1:-1])
 
 
-def measure(config: RunConfig, cache_dir: Path) -> dict:
+def measure(config: RunConfig, context: RunContext) -> dict:
     task, batch = tasks.of(config.task), config.train.batch_size
     curve = []
 
@@ -83,7 +84,7 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
         samples = (epoch - 1) * config.task.n_train + min(step * batch, config.task.n_train)
         curve.append((samples, trainer.evaluate(*data["val"]).accuracy))
 
-    trainer, data, fitted = train_one(config, cache_dir, observe=observe)
+    trainer, data, fitted = train_one(config, context.cache_dir, observe=observe)
     curve.insert(0, (0, fitted.history[0].val_accuracy))  # the untrained model
     x_test, y_test = data["test"]
     predictions = trainer.predict(x_test)  # once: scored overall and per distance bin
@@ -157,31 +158,38 @@ def _label(row: dict) -> str:
     return f"{row['objective']}, {row['target']}"
 
 
+COLOURS = {objective: f"C{i}" for i, objective in enumerate(OBJECTIVES)}
+STYLES = {target: style for target, style in zip(TARGETS, ("-", "--"))}
+
+
 def draw(study: dict, out: Path) -> list[str]:
+    summary = study["summary"]
+    _draw_by_rate(summary["arms"], study["seeds"], out / "by_learning_rate.png")
+    _draw_by_distance(_best_arms(summary), out / "accuracy_by_distance.png")
+    _draw_curves(_best_arms(summary), out / "learning_curves.png")
+    return ["by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
+
+
+def _draw_by_rate(arms: list[dict], seeds: int, path: Path) -> None:
+    """Test accuracy and σ̂ against the learning rate: how much the choice of rate matters per arm."""
     from matplotlib.ticker import NullLocator
 
     from lstmlab.plots import plt
 
-    summary = study["summary"]
-    best = _best_arms(summary)
-    styles = {target: style for target, style in zip(TARGETS, ("-", "--"))}
-    colours = {objective: f"C{i}" for i, objective in enumerate(OBJECTIVES)}
-
-    # Test accuracy and σ̂ against the learning rate: how much the choice of rate matters per arm.
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, metric, label in zip(axes, METRICS, ("test accuracy", "σ̂ (effective integration noise)")):
         for objective in OBJECTIVES:
             for target in TARGETS:
-                rows = [r for r in summary["arms"] if r["objective"] == objective and r["target"] == target]
+                rows = [r for r in arms if r["objective"] == objective and r["target"] == target]
                 if not rows:
                     continue
                 rates = [r["learning_rate"] for r in rows]
                 mean = np.array([r[metric]["mean"] for r in rows])
                 errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in rows]).T - mean)
-                ax.errorbar(rates, mean, yerr=np.nan_to_num(errors), color=colours[objective], linestyle=styles[target],
+                ax.errorbar(rates, mean, yerr=np.nan_to_num(errors), color=COLOURS[objective], linestyle=STYLES[target],
                             marker="o", capsize=4, label=f"{objective}, {target}")
         ax.set_xscale("log")
-        rates = sorted({r["learning_rate"] for r in summary["arms"]})
+        rates = sorted({r["learning_rate"] for r in arms})
         ax.set_xticks(rates, [f"{r:g}" for r in rates])  # only the rates tried
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("Adam learning rate")
@@ -189,18 +197,22 @@ def draw(study: dict, out: Path) -> list[str]:
         ax.grid(alpha=0.3)
     axes[1].set_yscale("log")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
-    fig.suptitle(f"Every arm at every rate: mean and 95% bootstrap interval over {study['seeds']} seeds")
+    fig.suptitle(f"Every arm at every rate: mean and 95% bootstrap interval over {seeds} seeds")
     fig.tight_layout(rect=(0, 0.12, 1, 1))
-    fig.savefig(out / "by_learning_rate.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
 
-    # Where the errors are, for each arm at its best rate. Points, not bars: the differences are near 1.
+
+def _draw_by_distance(best: list[dict], path: Path) -> None:
+    """Where the errors are, for each arm at its best rate. Points, not bars: the differences are near 1."""
+    from lstmlab.plots import plt
+
     fig, ax = plt.subplots(figsize=(9, 4.8))
     positions = np.arange(len(DISTANCE_EDGES) - 1)
     offsets = (np.arange(len(best)) - (len(best) - 1) / 2) * 0.12
     for offset, row in zip(offsets, best):
         ax.plot(positions + offset, row["by_distance_mean"], marker="o" if row["target"] == "final" else "^",
-                linestyle="none", color=colours[row["objective"]], label=_label(row))
+                linestyle="none", color=COLOURS[row["objective"]], label=_label(row))
     ax.set_xticks(positions, _bin_labels())
     ax.set_xlabel("|sum - threshold| of the test sequence")
     ax.set_ylabel("test accuracy, mean over seeds (axis not from 0)")
@@ -208,13 +220,18 @@ def draw(study: dict, out: Path) -> list[str]:
     ax.grid(alpha=0.3, axis="y")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "accuracy_by_distance.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _draw_curves(best: list[dict], path: Path) -> None:
+    """Validation accuracy against the training samples seen, each arm at its best rate."""
+    from lstmlab.plots import plt
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for row in best:
-        ax.plot(np.array(row["curve_samples"]) / 1000, row["curve_mean"], color=colours[row["objective"]],
-                linestyle=styles[row["target"]], label=f"{_label(row)}, lr {row['learning_rate']:g}")
+        ax.plot(np.array(row["curve_samples"]) / 1000, row["curve_mean"], color=COLOURS[row["objective"]],
+                linestyle=STYLES[row["target"]], label=f"{_label(row)}, lr {row['learning_rate']:g}")
     ax.set_xlabel("training samples seen (thousands)")
     ax.set_ylabel("validation accuracy, mean over seeds")
     ax.set_ylim(max(0.5, ax.get_ylim()[0]), 1.0)
@@ -222,9 +239,8 @@ def draw(study: dict, out: Path) -> list[str]:
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "learning_curves.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    return ["by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
 
 
 def render(study: dict, figures: list[str]) -> str:
@@ -255,10 +271,16 @@ def render(study: dict, figures: list[str]) -> str:
         "",
         "## Each arm at its best learning rate",
         "",
-        "| objective | target | best rate | test accuracy | σ̂ |",
-        "|---|---|---:|---:|---:|",
     ]
-    for row in _best_arms(summary):
+    lines += _tables(summary, seeds) + [""] + [f"![{name}]({name})" for name in figures]
+    return "\n".join(lines) + "\n"
+
+
+def _tables(summary: dict, seeds: int) -> list[str]:
+    """The best arms, their paired differences, every arm, and the best arms' accuracy by distance."""
+    best = _best_arms(summary)
+    lines = ["| objective | target | best rate | test accuracy | σ̂ |", "|---|---|---:|---:|---:|"]
+    for row in best:
         lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
                      f"{ci(row['test_accuracy'])} | {ci(row['noise_sigma'], 3)} |")
     lines += ["", f"## Paired differences (b - a, same seeds; {seeds} pairs)", "",
@@ -273,7 +295,6 @@ def render(study: dict, figures: list[str]) -> str:
     for row in summary["arms"]:
         lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
                      f"{ci(row['val_accuracy'])} | {ci(row['test_accuracy'])} | {ci(row['noise_sigma'], 3)} |")
-    best = _best_arms(summary)
     lines += ["", "Test accuracy by |sum - threshold|, each arm at its best rate (test sequences in the bin, summed "
               "over seeds, in brackets):", "",
               "| arm | " + " | ".join(f"{b} ({n:,})" for b, n in zip(_bin_labels(), best[0]["by_distance_count"]))
@@ -281,9 +302,7 @@ def render(study: dict, figures: list[str]) -> str:
               "|---|" + "---:|" * len(_bin_labels())]
     for row in best:
         lines.append(f"| {_label(row)} | " + " | ".join(f"{m:.4f}" for m in row["by_distance_mean"]) + " |")
-    lines += [""] + [f"![{name}]({name})" for name in figures]
-    return "\n".join(lines) + "\n"
-
+    return lines
 
 STUDY = Study(name="objective",
               question="what the objective buys: the loss, the target's information, dense supervision",

@@ -1,9 +1,10 @@
-"""Runs a study: a grid of single-model training runs over seeds, resumable, summarised as mean ± std.
+"""Runs a study: its grid of runs over seeds on the grid runner (`sweeps/grid.py`), then its summary,
+figures and report.
 
 A study (a `Study`, one module each in this folder) says which runs to make, what to measure in each,
-and how to summarise, draw and report them. This file runs the grid on the sweep's executors (local
-worker processes, or a Ray cluster: `lstmlab.executors`), so a study is a sweep with its own
-measurements, analysis and figures:
+and how to summarise, draw and report them; its runs are a sweep's: named by their content
+(`sweeps.spec.run_name`), resumable, on any executor (local worker processes, or a Ray cluster:
+`lstmlab.executors`).
 
     DIR/study.json   {"study", "complete", "seeds", "quick", "runs": [...], "summary": ..., ...};
                      each run holds its group (the settings the study varies), seed, full
@@ -11,114 +12,110 @@ measurements, analysis and figures:
     DIR/*.png        the study's figures
     DIR/report.md    tables of mean ± standard deviation over seeds, and the figures
 
-Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged, so an
-interrupted study continues where it stopped; --force starts over. A study's run keeps no checkpoint:
-one whose worker dies is measured again from the start. Its time measurements (seconds per epoch) are
-taken with the cores shared among the workers; `--workers 1` measures one run at a time.
+Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged (found
+by its name, however old the file's key names), so an interrupted study continues where it stopped;
+--force starts over. A study's run keeps no checkpoint: one whose worker dies is measured again from
+the start. Its time measurements (seconds per epoch) are taken with the cores shared among the
+workers; `--workers 1` measures one run at a time.
 """
 
 import json
 from pathlib import Path
 
-from lstmlab import tasks
 from lstmlab.config import RunConfig
 from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
 from lstmlab.errors import RunsFailedError, UserError
-from lstmlab.executors import Job, make_executor
-from lstmlab.executors.progress import run_jobs
+from lstmlab.executors import make_executor
 from lstmlab.provenance import environment
-from lstmlab.studies.base import Study
-from lstmlab.sweeps.spec import run_name
+from lstmlab.studies.base import RunContext, Study
+from lstmlab.sweeps.grid import label, printer, run_grid
+from lstmlab.sweeps.spec import Point, run_name
 
 STUDY_FILE = "study.json"
 
 
-def train_one(config: RunConfig, cache_dir: Path, observe=None):
-    """Train the first model of `config` on its cached data: (trainer, data, FitResult).
-
-    `observe(trainer, data, epoch, step)` is called once before training (epoch 0, step 0) and after
-    every compiled call of training.
-    """
-    from lstmlab.core.data import load_or_create
-    from lstmlab.core.model import build_model
-    from lstmlab.core.train import Trainer, fit
-
-    data, _ = load_or_create(config.task, cache_dir)
-    task = tasks.of(config.task)
-    model = build_model(config.models[0], seed=config.train.init_seed, task=task)
-    trainer = Trainer(model, config.train, task)
-    if observe:
-        observe(trainer, data, 0, 0)
-    fitted = fit(trainer, data["train"], data["val"], verbose=False,
-                 observe=(lambda epoch, step: observe(trainer, data, epoch, step)) if observe else None)
-    return trainer, data, fitted
-
-
-def measure(fn, config: RunConfig, cache_dir: Path) -> dict:
-    """A worker's job: one run of a study, measured by `fn` (its `measure`, a module-level function)."""
+def measure(fn, config: dict, context: RunContext) -> dict:
+    """A worker's job: one run of a study (its config as a dict), measured by `fn` (its `measure`, a
+    module-level function)."""
     from lstmlab.core.train import enable_compilation_cache
 
-    enable_compilation_cache(cache_dir)
-    return fn(config, cache_dir)
+    enable_compilation_cache(context.cache_dir)
+    return fn(RunConfig.from_dict(config), context)
 
 
-def run_study(study: Study, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False, force: bool = False,
-              verbose: bool = True, workers: int | None = None, ray: str | None = None) -> dict:
-    """Run `study` into `out` (claimed and locked as a study directory); returns what study.json holds.
+def run_study(study: Study | str, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False,
+              force: bool = False, verbose: bool = True, workers: int | None = None, ray: str | None = None) -> dict:
+    """Run `study` (a `Study`, or a name in `studies.STUDIES`) into `out` (claimed and locked as a study
+    directory); returns what study.json holds.
 
     Its runs go to `workers` local processes (default: one per core; 0: this process, which a study
-    whose `measure` a worker cannot import needs) or the Ray cluster at `ray`.
+    whose `measure` a worker cannot import needs) or the Ray cluster at `ray`. Raises RunsFailedError,
+    after keeping every other run in study.json, if a run failed.
     """
     from lstmlab.core.train import require_jax
 
+    study = _study(study)
     require_jax()
     with workdir.held(out, "study", "--out"):
-        return _run_study(study, Path(out), Path(cache_dir).resolve(), seeds, quick, force, verbose, workers, ray)
+        return _run_study(study, Path(out), RunContext(Path(cache_dir).resolve(), quick), seeds, force,
+                          printer(verbose), workers, ray)
 
 
-def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool, force: bool, verbose: bool,
-               workers: int | None, ray: str | None) -> dict:
-    name = study.name
-    say = (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
-    planned = study.plan(seeds, quick)
-    finished = {} if force else _finished_runs(out, name)
-    outside = set(finished) - {json.dumps(config.to_dict(), sort_keys=True) for _, config in planned}
+def _study(study: Study | str) -> Study:
+    if isinstance(study, Study):
+        return study
+    from lstmlab.studies import STUDIES
+
+    if study not in STUDIES:
+        raise UserError(f"no study named {study!r}; choose from {', '.join(STUDIES)}")
+    return STUDIES[study]
+
+
+def points(study: Study, seeds: int, quick: bool) -> list[Point]:
+    """The study's plan as the grid runner's points: each run's seed is its init seed."""
+    return [Point(group, config.train.init_seed, config) for group, config in study.plan(seeds, quick)]
+
+
+def _run_study(study: Study, out: Path, context: RunContext, seeds: int, force: bool, say, workers, ray) -> dict:
+    planned = points(study, seeds, context.quick)
+    finished = {} if force else finished_runs(out, study.name)
+    outside = set(finished) - {p.name for p in planned}
     if outside:  # a rerun never drops finished work silently
         raise UserError(f"{out / STUDY_FILE} holds {len(outside)} finished run(s) outside this plan (other --seeds or "
                         "--quick): rerun with the settings that made them, choose another --out, or pass --force "
                         "to drop them")
-    record = {"study": name, "complete": False, "seeds": seeds, "quick": quick, "runs": [],
-              "environment": environment()}  # lstmlab/provenance.py
-    by_key = {run_name(config, config.train.init_seed): (group, config) for group, config in planned}  # plan order
-    runs, jobs, labels = {}, [], {}
-    for key, (group, config) in by_key.items():
-        labels[key] = ", ".join([f"{k} {v}" for k, v in group.items()] + [f"seed {config.train.init_seed}"])
-        finished_run = finished.get(json.dumps(config.to_dict(), sort_keys=True))
-        if finished_run is not None:  # its group from today's plan, which may name more settings than it did
-            runs[key] = {**finished_run, "group": group}
-        else:
-            jobs.append(Job(key, measure, (study.measure, config, cache_dir)))
+    # A reused run takes its group from today's plan, which may name more settings than it did.
+    runs = {p.name: {**finished[p.name], "group": p.group} for p in planned if p.name in finished}
     if runs:
         say(f"{len(runs)} finished runs reused from {out / STUDY_FILE}")
+    record = {"study": study.name, "complete": False, "seeds": seeds, "quick": context.quick, "runs": [],
+              "environment": environment()}  # lstmlab/provenance.py
     failed = []
     with make_executor(workers, ray, notify=say) as executor:
-        if jobs:
-            say(f"{len(jobs)} runs to make on {executor.describe}")
-        for outcome in run_jobs(executor, jobs, labels.get, study.headline, say, done_before=len(runs),
-                                total=len(planned)):
+        if len(runs) < len(planned):
+            say(f"{len(planned) - len(runs)} runs to make on {executor.describe}")
+        def job_args(point: Point) -> tuple:  # a config goes to a worker as a dict, as a sweep's does
+            return study.measure, point.config.to_dict(), context
+
+        for point, outcome in run_grid(executor, planned, measure, job_args, runs, study.headline, say):
             if not outcome.ok:
-                failed.append(outcome)
+                failed.append((point, outcome))
                 continue
-            group, config = by_key[outcome.key]
-            runs[outcome.key] = {"group": group, "seed": config.train.init_seed, "config": config.to_dict(),
-                                 "metrics": outcome.value, "seconds": outcome.seconds}
-            record["runs"] = [runs[k] for k in by_key if k in runs]  # in plan order, whatever finished first
+            runs[point.name] = {"group": point.group, "seed": point.seed, "config": point.config.to_dict(),
+                                "metrics": outcome.value, "seconds": outcome.seconds}
+            record["runs"] = [runs[p.name] for p in planned if p.name in runs]  # plan order, whatever finished first
             write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")  # progress survives a crash
     if failed:
-        raise RunsFailedError(f"{len(failed)} of {len(planned)} runs failed, first {labels[failed[0].key]}: "
-                              f"{failed[0].error}; the others are kept in {out / STUDY_FILE}: rerun to retry them")
-    record["runs"] = [runs[k] for k in by_key]
+        point, outcome = failed[0]
+        raise RunsFailedError(f"{len(failed)} of {len(planned)} runs failed, first {label(point)}: {outcome.error}; "
+                              f"the others are kept in {out / STUDY_FILE}: rerun to retry them")
+    record["runs"] = [runs[p.name] for p in planned]
+    return _conclude(study, record, out, say)
+
+
+def _conclude(study: Study, record: dict, out: Path, say) -> dict:
+    """Summarise, draw and report a study whose every run has finished; write study.json and report.md."""
     record["summary"] = study.summarise(record["runs"])
     record["seconds"] = sum(run["seconds"] for run in record["runs"])
     record["complete"] = True
@@ -129,14 +126,15 @@ def _run_study(study: Study, out: Path, cache_dir: Path, seeds: int, quick: bool
     return record
 
 
-def _finished_runs(out: Path, name: str) -> dict:
-    """Runs already in `out`'s study.json, by configuration; refuses another study's directory."""
+def finished_runs(out: Path, name: str) -> dict[str, dict]:
+    """The runs in `out`'s study.json, by name (`run_name` of the config it holds, read as `RunConfig.from_dict`
+    reads a file of any version); refuses another study's directory."""
     path = Path(out) / STUDY_FILE
     if not path.exists():
         return {}
     try:
         previous = json.loads(path.read_text())
-        runs = {json.dumps(RunConfig.from_dict(r["config"]).to_dict(), sort_keys=True): r for r in previous["runs"]}
+        runs = {run_name(RunConfig.from_dict(r["config"]), r["seed"]): r for r in previous["runs"]}
     except (ValueError, KeyError, TypeError) as err:
         raise UserError(f"{path} is damaged ({err}): rerun with --force to start the study over") from None
     if previous.get("study") != name:

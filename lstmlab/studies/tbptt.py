@@ -33,10 +33,11 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, ci, describe_finite, groups
+from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.runner import train_one
-from lstmlab.sweeps.stats import describe, paired, verdict
+from lstmlab.studies.tables import ci
+from lstmlab.studies.training import train_one
+from lstmlab.sweeps.stats import describe, describe_finite, paired, verdict
 
 # seq_len -> ({target: depths k2 below T}, (n_train, n_val, n_test), epochs); full BPTT is added to each.
 GRID = {25: ({"final": (1, 2, 5, 10), "per-step": (1, 5, 10)}, (64_000, 16_000, 16_000), 3),
@@ -91,8 +92,8 @@ def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
     return runs
 
 
-def measure(config: RunConfig, cache_dir: Path) -> dict:
-    trainer, data, fitted = train_one(config, cache_dir)
+def measure(config: RunConfig, context: RunContext) -> dict:
+    trainer, data, fitted = train_one(config, context.cache_dir)
     x_test, y_test = data["test"]
     predictions = trainer.predict(x_test)
     task = tasks.of(config.task)
@@ -202,45 +203,64 @@ def _lines(rows: list[dict], seq_len: int):
 
 
 def draw(study: dict, out: Path) -> list[str]:
-    from matplotlib.ticker import NullLocator
+    rows = study["summary"]
+    _draw_against_full(rows, "test_accuracy_vs_full", "test accuracy - full BPTT's (paired)", out / "accuracy.png")
+    _draw_against_full(rows, "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)", out / "noise.png")
+    _draw_cost(rows, out / "cost.png")
+    return ["accuracy.png", "noise.png", "cost.png"]
 
+
+def _draw_against_full(rows: list[dict], metric: str, ylabel: str, path: Path) -> None:
+    """A panel per length: each kind of arm's paired difference from full BPTT against k2."""
     from lstmlab.plots import plt
 
-    rows = study["summary"]
     lengths = sorted({r["seq_len"] for r in rows})
-    figures = []
-    for name, metric, ylabel in (("accuracy.png", "test_accuracy_vs_full", "test accuracy - full BPTT's (paired)"),
-                                 ("noise.png", "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)")):
-        fig, axes = plt.subplots(1, len(lengths), figsize=(6.5 * len(lengths), 4.8), squeeze=False)
-        for ax, seq_len in zip(axes[0], lengths):
-            for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
-                line = [r for r in line if r["k2"] < seq_len]
-                mean = np.array([r[metric]["mean"] for r in line])
-                errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in line]).T - mean)
-                ax.errorbar([r["k2"] for r in line], mean, yerr=np.nan_to_num(errors), marker=marker, capsize=3,
-                            label=label)
-            ax.axhline(0, color="grey", lw=1)
-            checks = (r for r in rows if r["seq_len"] == seq_len and r["times"] > 1 and r["k2"] == seq_len
-                      and r["against"]["epochs"] < r["epochs"])  # what LONGER times the epochs buys full BPTT
-            styles = (":", "-.", "--", (0, (1, 4)), (0, (5, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
-            for row, style in zip(checks, styles):
-                ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
-                           label=f"full BPTT at {row['epochs']} epochs - at {row['against']['epochs']}"
-                                 f"{_rate(row['lr_schedule'])}, {row['target']} target")
-            ax.set_xscale("log")
-            depths = sorted({r["k2"] for r in rows if r["seq_len"] == seq_len and r["k2"] < seq_len})
-            ax.set_xticks(depths, [str(k) for k in depths])  # only the depths tried
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.set_xlabel("truncation depth k2 (steps each loss backpropagates), log scale")
-            ax.set_ylabel(ylabel)
-            ax.set_title(f"T = {seq_len}: mean and 95% interval of the paired difference")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below: the lines are many
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=120, bbox_inches="tight")
-        plt.close(fig)
-        figures.append(name)
+    fig, axes = plt.subplots(1, len(lengths), figsize=(6.5 * len(lengths), 4.8), squeeze=False)
+    for ax, seq_len in zip(axes[0], lengths):
+        for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
+            line = [r for r in line if r["k2"] < seq_len]
+            mean = np.array([r[metric]["mean"] for r in line])
+            errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in line]).T - mean)
+            ax.errorbar([r["k2"] for r in line], mean, yerr=np.nan_to_num(errors), marker=marker, capsize=3,
+                        label=label)
+        ax.axhline(0, color="grey", lw=1)
+        _convergence_lines(ax, rows, seq_len, metric)
+        _depth_axis(ax, sorted({r["k2"] for r in rows if r["seq_len"] == seq_len and r["k2"] < seq_len}))
+        ax.set_xlabel("truncation depth k2 (steps each loss backpropagates), log scale")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"T = {seq_len}: mean and 95% interval of the paired difference")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below: the lines are many
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
 
+
+def _convergence_lines(ax, rows: list[dict], seq_len: int, metric: str) -> None:
+    """A horizontal line per convergence check: what LONGER times the epochs buys full BPTT."""
+    checks = (r for r in rows if r["seq_len"] == seq_len and r["times"] > 1 and r["k2"] == seq_len
+              and r["against"]["epochs"] < r["epochs"])
+    styles = (":", "-.", "--", (0, (1, 4)), (0, (5, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
+    for row, style in zip(checks, styles):
+        ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
+                   label=f"full BPTT at {row['epochs']} epochs - at {row['against']['epochs']}"
+                         f"{_rate(row['lr_schedule'])}, {row['target']} target")
+
+
+def _depth_axis(ax, depths: list[int]) -> None:
+    """A log axis of k2 with a tick at each depth tried, and only those."""
+    from matplotlib.ticker import NullLocator
+
+    ax.set_xscale("log")
+    ax.set_xticks(depths, [str(k) for k in depths])
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def _draw_cost(rows: list[dict], path: Path) -> None:
+    """Seconds per epoch and the train step's memory against k2, a column per length (budget arms only)."""
+    from lstmlab.plots import plt
+
+    lengths = sorted({r["seq_len"] for r in rows})
     fig, axes = plt.subplots(2, len(lengths), figsize=(5.5 * len(lengths), 7.4), squeeze=False, sharex="col")
     for column, seq_len in enumerate(lengths):
         for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
@@ -254,16 +274,12 @@ def draw(study: dict, out: Path) -> list[str]:
         axes[1, column].set_ylabel("train-step working memory (MiB)")
         axes[1, column].set_xlabel("truncation depth k2, log scale (k2 = T: full BPTT)")
         for ax in axes[:, column]:
-            ax.set_xscale("log")
-            depths = sorted({r["k2"] for r in rows if r["seq_len"] == seq_len})
-            ax.set_xticks(depths, [str(k) for k in depths])
-            ax.xaxis.set_minor_locator(NullLocator())
+            _depth_axis(ax, sorted({r["k2"] for r in rows if r["seq_len"] == seq_len}))
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "cost.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    return figures + ["cost.png"]
 
 
 def render(study: dict, figures: list[str]) -> str:
@@ -287,36 +303,40 @@ def render(study: dict, figures: list[str]) -> str:
         "",
     ]
     for seq_len in sorted({r["seq_len"] for r in study["summary"]}):
-        config = next(r["config"] for r in study["runs"] if r["group"]["seq_len"] == seq_len)
-        task, train = config["task"], config["train"]
-        lines += [
-            f"## T = {seq_len}",
-            "",
-            f"{task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,} sequences, {train['epochs']} epochs, "
-            f"batch {train['batch_size']}, Adam at {train['learning_rate']:g}. 'last-epoch gain' is the validation "
-            "accuracy gained over the last epoch (mean over seeds). Each arm's difference is paired by seed with "
-            "full BPTT trained as long at the same rate schedule. Full BPTT's own longer arms are the convergence "
-            f"checks, each paired with full BPTT at {LONGER}x fewer epochs: what {LONGER}x the epochs still buys it. "
-            "'cosine': the rate decays from its start to 0 over the run (`--lr-schedule cosine`); the first "
-            "decayed full-BPTT arm is paired with full BPTT as long at a constant rate: what the decay buys.",
-            "",
-            "| target | arm | updates / batch | test accuracy | paired with | difference | | σ̂ | difference | "
-            "last-epoch gain | s / epoch | step memory (KiB) |",
-            "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|",
-        ]
-        for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
-            full = _label(row) == "full BPTT"
-            difference = row["test_accuracy_vs_full"]
-            lines.append(
-                f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {ci(row['test_accuracy'])} | "
-                f"{_pair(row)} | {'' if full else ci(difference)} | {'' if full else verdict(difference)} | "
-                f"{ci(row['noise_sigma'], 3)} | {'' if full else ci(row['noise_sigma_vs_full'], 3)} | "
-                f"{row['last_epoch_gain']['mean']:+.4f} | {row['epoch_seconds']['mean']:.2f} | "
-                f"{row['step_memory_bytes'] / 1024:,.0f} |")
-        lines.append("")
+        lines += _section(study, seq_len) + [""]
     lines += [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
 
+
+def _section(study: dict, seq_len: int) -> list[str]:
+    """One length's budget and its table of arms."""
+    config = next(r["config"] for r in study["runs"] if r["group"]["seq_len"] == seq_len)
+    task, train = config["task"], config["train"]
+    lines = [
+        f"## T = {seq_len}",
+        "",
+        f"{task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,} sequences, {train['epochs']} epochs, "
+        f"batch {train['batch_size']}, Adam at {train['learning_rate']:g}. 'last-epoch gain' is the validation "
+        "accuracy gained over the last epoch (mean over seeds). Each arm's difference is paired by seed with "
+        "full BPTT trained as long at the same rate schedule. Full BPTT's own longer arms are the convergence "
+        f"checks, each paired with full BPTT at {LONGER}x fewer epochs: what {LONGER}x the epochs still buys it. "
+        "'cosine': the rate decays from its start to 0 over the run (`--lr-schedule cosine`); the first "
+        "decayed full-BPTT arm is paired with full BPTT as long at a constant rate: what the decay buys.",
+        "",
+        "| target | arm | updates / batch | test accuracy | paired with | difference | | σ̂ | difference | "
+        "last-epoch gain | s / epoch | step memory (KiB) |",
+        "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
+        full = _label(row) == "full BPTT"
+        difference = row["test_accuracy_vs_full"]
+        lines.append(
+            f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {ci(row['test_accuracy'])} | "
+            f"{_pair(row)} | {'' if full else ci(difference)} | {'' if full else verdict(difference)} | "
+            f"{ci(row['noise_sigma'], 3)} | {'' if full else ci(row['noise_sigma_vs_full'], 3)} | "
+            f"{row['last_epoch_gain']['mean']:+.4f} | {row['epoch_seconds']['mean']:.2f} | "
+            f"{row['step_memory_bytes'] / 1024:,.0f} |")
+    return lines
 
 STUDY = Study(name="tbptt", question="TBPTT(k1, k2): accuracy against full BPTT, paired, and time and memory",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

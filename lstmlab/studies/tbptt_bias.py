@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
-from lstmlab.studies.base import Study, groups, pm
-from lstmlab.studies.runner import train_one
+from lstmlab.studies.base import RunContext, Study, groups
+from lstmlab.studies.tables import pm
+from lstmlab.studies.training import train_one
 from lstmlab.sweeps.stats import describe
 
 TARGETS = ("final", "per-step")
@@ -22,7 +23,7 @@ TARGETS = ("final", "per-step")
 GRID = {25: ((1, 2, 5, 10), (64_000, 16_000, 16_000), 3),
         100: ((1, 5, 10, 25, 50), (16_000, 4_000, 4_000), 3)}
 QUICK_GRID = {8: ((1, 4), (640, 256, 256), 2)}
-PROBE = 512  # probe sequences (the first of the validation split); --quick: 64
+PROBE, QUICK_PROBE = 512, 64  # probe sequences: the first of the validation split
 BLOCK = 20  # per-step losses replayed together, which bounds the replay's memory
 POINTS = (0.0, 1 / 64, 1 / 8, 1 / 3, 1.0)  # where gradients are compared: fractions of the training budget
 
@@ -76,9 +77,10 @@ def gradient_agreement(trainer, x, y, w, depths) -> dict:
     return agreement
 
 
-def measure(config: RunConfig, cache_dir: Path) -> dict:
+def measure(config: RunConfig, context: RunContext) -> dict:
     seq_len, n_train = config.task.seq_len, config.task.n_train
-    depths = (QUICK_GRID if seq_len in QUICK_GRID else GRID)[seq_len][0]
+    depths = (QUICK_GRID if context.quick else GRID)[seq_len][0]
+    probe = QUICK_PROBE if context.quick else PROBE
     budget = n_train * config.train.epochs
     wanted = [round(f * budget) for f in POINTS]
     points = []
@@ -86,18 +88,18 @@ def measure(config: RunConfig, cache_dir: Path) -> dict:
     def observe(trainer, data, epoch, step):  # called before training, then after every compiled call
         seen = max(0, (epoch - 1) * n_train + min(step * config.train.batch_size, n_train))
         if wanted and seen >= wanted[0]:
-            points.append(_point(trainer, data, seen, depths))
+            points.append(_point(trainer, data, seen, depths, probe))
             while wanted and seen >= wanted[0]:
                 wanted.pop(0)
 
-    trainer, data, fitted = train_one(config, cache_dir, observe=observe)
+    trainer, data, fitted = train_one(config, context.cache_dir, observe=observe)
     return {"test_accuracy": trainer.evaluate(*data["test"]).accuracy, "points": points,
             "final_val_accuracy": fitted.history[-1].val_accuracy}
 
 
-def _point(trainer, data, seen: int, depths) -> dict:
+def _point(trainer, data, seen: int, depths, probe: int) -> dict:
     x, y = data["val"]
-    n = min(PROBE if x.shape[1] > 8 else 64, len(x))
+    n = min(probe, len(x))
     w = np.ones(n, np.float32)
     agreement = gradient_agreement(trainer, x[:n].reshape(n, x.shape[1], -1), y[:n], w, depths)
     return {"samples": seen, "cosine": {str(k): c for k, (c, _) in agreement.items()},
@@ -127,45 +129,47 @@ def summarise(runs: list[dict]) -> list[dict]:
 
 
 def draw(study: dict, out: Path) -> list[str]:
+    _draw_agreement(study["summary"], "cosine", "cosine(truncated, full gradient)", out / "cosine.png")
+    _draw_agreement(study["summary"], "norm_ratio", "|truncated| / |full|", out / "norm_ratio.png")
+    return ["cosine.png", "norm_ratio.png"]
+
+
+def _draw_agreement(rows: list[dict], name: str, label: str, path: Path) -> None:
+    """`name` ("cosine" or "norm_ratio") against k2, a panel per length and target, a line per point of training."""
     from lstmlab.plots import plt
 
-    rows = study["summary"]
     lengths = sorted({r["seq_len"] for r in rows})
-    names = []
-    for name, label in (("cosine", "cosine(truncated, full gradient)"), ("norm_ratio", "|truncated| / |full|")):
-        fig, axes = plt.subplots(len(lengths), len(TARGETS), figsize=(11, 4.2 * len(lengths)), squeeze=False)
-        for r_index, seq_len in enumerate(lengths):
-            for c_index, target in enumerate(TARGETS):
-                ax = axes[r_index, c_index]
-                mine = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target]
-                for samples in sorted({r["samples"] for r in mine}):
-                    line = sorted((r for r in mine if r["samples"] == samples), key=lambda r: r["k2"])
-                    ax.errorbar([r["k2"] for r in line], [r[name] for r in line], yerr=[r[f"{name}_std"] for r in line],
-                                marker="o", capsize=3, label=f"after {samples:,} sequences")
-                ax.set_xscale("log")
-                ks = sorted({r["k2"] for r in mine})
-                ax.set_xticks(ks, [str(k) for k in ks])
-                ax.minorticks_off()
-                ax.set_xlabel(f"truncation depth k2 (full BPTT: {seq_len})")
-                ax.set_ylabel(label)
-                ax.set_title(f"T = {seq_len}, {target} target (mean ± std over seeds)")
-                ax.grid(alpha=0.3)
-                ax.legend(fontsize="small")
-        fig.tight_layout()
-        fig.savefig(out / f"{name}.png", dpi=120)
-        plt.close(fig)
-        names.append(f"{name}.png")
-    return names
+    fig, axes = plt.subplots(len(lengths), len(TARGETS), figsize=(11, 4.2 * len(lengths)), squeeze=False)
+    for r_index, seq_len in enumerate(lengths):
+        for c_index, target in enumerate(TARGETS):
+            ax = axes[r_index, c_index]
+            mine = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target]
+            for samples in sorted({r["samples"] for r in mine}):
+                line = sorted((r for r in mine if r["samples"] == samples), key=lambda r: r["k2"])
+                ax.errorbar([r["k2"] for r in line], [r[name] for r in line], yerr=[r[f"{name}_std"] for r in line],
+                            marker="o", capsize=3, label=f"after {samples:,} sequences")
+            ax.set_xscale("log")
+            ks = sorted({r["k2"] for r in mine})
+            ax.set_xticks(ks, [str(k) for k in ks])
+            ax.minorticks_off()
+            ax.set_xlabel(f"truncation depth k2 (full BPTT: {seq_len})")
+            ax.set_ylabel(label)
+            ax.set_title(f"T = {seq_len}, {target} target (mean ± std over seeds)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def render(study: dict, figures: list[str]) -> str:
-    seeds = study["seeds"]
+    seeds, probe = study["seeds"], QUICK_PROBE if study["quick"] else PROBE
     lines = [
         "# The bias of truncated BPTT's gradient",
         "",
         f"`lstmlab study tbptt-bias{' --quick' if study['quick'] else ''} --seeds {seeds}`: "
         f"{len(study['runs'])} runs, one 1-layer LSTM of 25 units per length, target and seed, trained with full "
-        f"BPTT. At initialisation and during training, on the first {PROBE} validation sequences, the gradient of "
+        f"BPTT. At initialisation and during training, on the first {probe} validation sequences, the gradient of "
         "per-loss TBPTT with depth k2 (every loss backpropagated through its last k2 steps) is compared with the "
         "full gradient. Mean ± sample standard deviation over seeds, and a 95% bootstrap interval of the mean.",
         "",

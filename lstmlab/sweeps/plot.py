@@ -4,7 +4,6 @@ import math
 from pathlib import Path
 
 
-
 def plot_sweep(summary: list[dict], plot: dict, path: Path) -> None:
     """One line per value of `hue` (and of any other grid field), x = plot["x"], y = plot["y"] mean ± 95%."""
     import matplotlib

@@ -1,4 +1,6 @@
-"""Summaries over seeds: mean, sample standard deviation and a bootstrap 95% interval of the mean.
+"""Summaries over seeds, for sweeps and studies: mean, sample standard deviation and a bootstrap 95%
+interval of the mean, of values (`describe`), of the finite ones (`describe_finite`), and of paired
+differences (`paired`). Report tables format them with `studies/tables.py`.
 
 The interval is scipy's bias-corrected and accelerated (BCa) bootstrap with a fixed generator seed,
 so the same runs always give the same interval. With one value there is no interval (NaN); with
@@ -38,6 +40,21 @@ def describe(values) -> dict:
     low, high = interval(values)
     return {"n": len(values), "mean": float(values.mean()),
             "std": float(values.std(ddof=1)) if len(values) > 1 else float("nan"), "ci_low": low, "ci_high": high}
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof 1; 0 for a single value)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def describe_finite(values) -> dict:
+    """`describe` over the finite values, with "n" counting all of them and "infinite" the others (σ̂ is
+    infinite for a model at most half right: it has no integration noise to speak of)."""
+    values = np.asarray([np.inf if v is None else v for v in values], dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    stats = describe(finite) if len(finite) else {"mean": np.nan, "std": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+    return {**stats, "n": len(values), "infinite": int(len(values) - len(finite))}
 
 
 MIN_PAIRS = 5  # below this a bootstrap interval is little more than the range: nothing counts as resolved

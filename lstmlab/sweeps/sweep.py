@@ -6,10 +6,11 @@
     DIR/summary.csv      one row per grid point: n, failed, and per metric mean, std, 95% interval
     DIR/plot-Y-vs-X.png  with --plot
 
-A rerun reuses every run whose directory holds its results, so an interrupted sweep (Ctrl-C, a lost
-node) continues; a run cut off mid-training continues from its checkpoint. With `ci_width`, seeds
-are added to each grid point, a round at a time, until the 95% interval of `metric` is narrower
-than `ci_width` or the point has `max_seeds` runs.
+The runs go through the grid runner (`grid.py`), as a study's do. A rerun reuses every run whose
+directory holds its results, so an interrupted sweep (Ctrl-C, a lost node) continues; a run cut off
+mid-training continues from its checkpoint. With `ci_width`, seeds are added to each grid point, a
+round at a time, until the 95% interval of `metric` is narrower than `ci_width` or the point has
+`max_seeds` runs.
 """
 
 import csv
@@ -23,8 +24,8 @@ from lstmlab.config import RunConfig
 from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
 from lstmlab.errors import RunsFailedError, UserError
-from lstmlab.executors import Job, make_executor
-from lstmlab.executors.progress import run_jobs
+from lstmlab.executors import make_executor
+from lstmlab.sweeps.grid import finished, printer, run_grid
 from lstmlab.sweeps.spec import Point, Spec
 from lstmlab.sweeps.stats import describe
 
@@ -66,7 +67,7 @@ def run_sweep(spec: Spec, out: Path, cache_dir: Path, workers: int | None = None
     with workdir.held(out, "sweep", "--out"):
         out = Path(out).resolve()  # workers (a Ray node's included) may run in another directory
         _start(out, spec, force)
-        say = (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
+        say = printer(verbose)
         rows = _run_rounds(spec, points, out, Path(cache_dir).resolve(), workers, ray, ci_width, max_seeds, metric, say)
         summary = summarise(rows, spec.group_fields())
         figure = draw(summary, plot, out) if plot is not None else None
@@ -125,27 +126,15 @@ def _run_rounds(spec, points, out, cache_dir, workers, ray, ci_width, max_seeds,
 
 def _run_points(executor, points, out, cache_dir, rows, metric, say) -> None:
     """Fill `rows` for every point: reused from its run directory if finished there, else run."""
-    todo, reused = [], 0
-    for point in points:
-        if point.name not in rows:
-            finished = _finished(out / "runs" / point.name, point)
-            if finished is None:
-                todo.append(point)
-            else:
-                rows[point.name], reused = _row(point, "ok", finished), reused + 1
+    reused = finished([p for p in points if p.name not in rows], lambda p: _finished(out / "runs" / p.name, p))
     if reused:
-        say(f"{reused} finished runs reused from {out / 'runs'}")
-    by_name = {p.name: p for p in todo}
-    jobs = [Job(p.name, train_run, (p.config.to_dict(), str(out / "runs" / p.name), str(cache_dir))) for p in todo]
-
-    def label(name):
-        return ", ".join([f"{k} {v}" for k, v in by_name[name].group.items()] + [f"seed {by_name[name].seed}"])
-
-    done_before = len([p for p in points if p.name in rows])
-    for outcome in run_jobs(executor, jobs, label, lambda m: f"{metric} {m[metric]:.4f}", say, done_before,
-                            total=len(points)):
-        rows[outcome.key] = _row(by_name[outcome.key], "ok" if outcome.ok else "failed", outcome.value,
-                                 outcome.error)
+        say(f"{len(reused)} finished runs reused from {out / 'runs'}")
+    by_name = {p.name: p for p in points}
+    rows.update({name: _row(by_name[name], "ok", metrics) for name, metrics in reused.items()})
+    for point, outcome in run_grid(executor, points, train_run,
+                                   lambda p: (p.config.to_dict(), str(out / "runs" / p.name), str(cache_dir)), rows,
+                                   lambda m: f"{metric} {m[metric]:.4f}", say):
+        rows[point.name] = _row(point, "ok" if outcome.ok else "failed", outcome.value, outcome.error)
         write_atomic(out / "runs.csv", _csv(_ordered(rows, points)))  # progress survives an interruption
     write_atomic(out / "runs.csv", _csv(_ordered(rows, points)))
 
@@ -241,7 +230,8 @@ def check_plot(plot: dict, spec: Spec) -> None:
         raise UserError(f"--plot y={plot['y']}: not a metric; choose from {', '.join(METRICS)}")
     for axis in ("x", "hue"):
         if axis in plot and plot[axis] not in fields:
-            raise UserError(f"--plot {axis}={plot[axis]}: not a grid field of this spec; choose from {', '.join(fields)}")
+            raise UserError(f"--plot {axis}={plot[axis]}: not a grid field of this spec; "
+                            f"choose from {', '.join(fields)}")
 
 
 def draw(summary: list[dict], plot: dict, out: Path) -> str:
