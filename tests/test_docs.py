@@ -51,7 +51,11 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.path.relative_to(ROOT)}:{self.line}"
+        return f"{_shown(self.path)}:{self.line}"
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def doc_files() -> list[Path]:
@@ -79,30 +83,55 @@ def code_blocks(path: Path) -> list[Block]:
         while j < len(lines) and not re.match(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[j]):
             body.append(lines[j][len(indent):] if lines[j].startswith(indent) else lines[j].lstrip())
             j += 1
-        assert j < len(lines), f"{path.relative_to(ROOT)}:{i + 1}: a code fence that is never closed"
+        assert j < len(lines), f"{_shown(path)}:{i + 1}: a code fence that is never closed"
         blocks.append(Block(path, i + 1, opening["lang"].lower(), "\n".join(body) + "\n",
                             mark["kind"] if mark else None, mark["value"] if mark else ""))
         i = j + 1
     return blocks
 
 
+def problems(blocks: list[Block]) -> list[str]:
+    """What breaks the convention in one page's blocks, one sentence each."""
+    found = []
+    for n, block in enumerate(blocks):
+        if block.mark is None and block.lang not in RUNNABLE:
+            found.append(f"{block.where}: a {block.lang or 'plain'} block cannot be run: mark it "
+                         "<!-- not run: REASON --> or <!-- file: NAME -->, or make it python or sh")
+        if block.mark == "not run" and not block.value:
+            found.append(f"{block.where}: <!-- not run: --> needs a reason")
+        if block.mark == "file":
+            name = block.value
+            if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+                found.append(f"{block.where}: <!-- file: {name} --> needs a relative file name")
+            elif not any(b.mark is None and name in b.code for b in blocks[n + 1:]):
+                found.append(f"{block.where}: no later block of the page that is run uses {name}")
+    return found
+
+
 def test_every_block_is_run_or_marked_not_run():
-    problems = []
-    for path in doc_files():
-        blocks = code_blocks(path)
-        for n, block in enumerate(blocks):
-            if block.mark is None and block.lang not in RUNNABLE:
-                problems.append(f"{block.where}: a {block.lang or 'plain'} block cannot be run: mark it "
-                                "<!-- not run: REASON --> or <!-- file: NAME -->, or make it python or sh")
-            if block.mark == "not run" and not block.value:
-                problems.append(f"{block.where}: <!-- not run: --> needs a reason")
-            if block.mark == "file":
-                name = block.value
-                if not name or Path(name).is_absolute() or ".." in Path(name).parts:
-                    problems.append(f"{block.where}: <!-- file: {name} --> needs a relative file name")
-                elif not any(b.mark is None and name in b.code for b in blocks[n + 1:]):
-                    problems.append(f"{block.where}: no later block of the page that is run uses {name}")
-    assert not problems, "\n".join(problems)
+    found = [problem for path in doc_files() for problem in problems(code_blocks(path))]
+    assert not found, "\n".join(found)
+
+
+def test_the_convention_is_enforced(tmp_path):
+    """The checker itself: unmarked blocks it cannot run, empty reasons and unused files are caught."""
+    page = tmp_path / "page.md"
+    page.write_text("\n".join([
+        "```toml", "a = 1", "```",  # unmarked, not runnable
+        "<!-- not run:  -->", "", "```sh", "lstmlab run", "```",  # no reason
+        "<!-- file: spec.toml -->", "```toml", "seeds = 1", "```",  # never used
+        "<!-- not run: shown only -->", "", "````text", "```sh", "inner", "```", "````",  # a nested fence
+        "```python", "print(1)", "```",  # run
+        "  <!-- file: c.json -->", "  ```json", "  {}", "  ```", "  ```sh", "  cat c.json", "  ```",  # in a list
+    ]) + "\n")
+    blocks = code_blocks(page)
+    assert [(b.lang, b.mark) for b in blocks] == [("toml", None), ("sh", "not run"), ("toml", "file"),
+                                                  ("text", "not run"), ("python", None), ("json", "file"),
+                                                  ("sh", None)]
+    assert blocks[3].code == "```sh\ninner\n```\n" and blocks[6].code == "cat c.json\n"
+    found = problems(blocks)
+    assert len(found) == 3
+    assert "toml block cannot be run" in found[0] and "needs a reason" in found[1] and "spec.toml" in found[2]
 
 
 def test_generated_reports_have_no_code_blocks():
