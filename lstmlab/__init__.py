@@ -1,12 +1,15 @@
 """lstmlab: recurrent cells written from scratch, trained on small sequence tasks (Keras 3 on JAX).
 
-The Python API (see README, "Python API"):
+The Python API (see the docs' "Python API" page, docs/usage/python-api.md):
 
     RunConfig, TaskConfig, ModelConfig, TrainConfig    the configuration (frozen dataclasses)
     train(config, out=...) -> Run                       run an experiment into a run directory
     load_run(path) -> Run                               a finished run: .config, .results, .models
     load_data(task_config) -> {split: (x, y)}           a task's data, from the verified cache
-    tasks.get(name), cells.get(name)                    the task and cell registries
+    sweep(spec, out=...) -> {"runs", "summary", ...}    a grid of configurations x seeds
+    study(name, out=...) -> study.json's record         a question answered by a grid of runs over seeds
+    layers.LSTM, layers.GRU, layers.SimpleRNN           drop-in Keras layers of lstmlab's cells
+    tasks.get(name), cells.get(name)                    the task and cell registries (names, specs, classes)
 
 They are loaded on first use, so `import lstmlab` stays light.
 
@@ -37,7 +40,8 @@ __version__ = "0.1.0"
 
 _API = {"RunConfig": "lstmlab.config", "TaskConfig": "lstmlab.config", "ModelConfig": "lstmlab.config",
         "TrainConfig": "lstmlab.config", "Run": "lstmlab.api", "train": "lstmlab.api", "load_run": "lstmlab.api",
-        "load_data": "lstmlab.api", "sweep": "lstmlab.api", "tasks": "lstmlab.tasks", "cells": "lstmlab.cells"}
+        "load_data": "lstmlab.api", "sweep": "lstmlab.api", "study": "lstmlab.api", "layers": "lstmlab.layers",
+        "tasks": "lstmlab.tasks", "cells": "lstmlab.cells"}
 __all__ = [*_API, "__version__"]
 
 

@@ -6,6 +6,7 @@
     model = lstmlab.load_run("runs/mine").models["gru-1layer"]   # a keras.Model
     splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x, y), ...}
     table = lstmlab.sweep("examples/sweep-quick.toml", out="runs/q")["summary"]  # rows of summary.csv
+    record = lstmlab.study("cells", out="runs/cells", quick=True)  # what study.json holds
 
 A run directory is the same whether the CLI or this API made it.
 """
@@ -97,3 +98,17 @@ def sweep(spec, out="runs/sweep", cache_dir=DEFAULT_CACHE, workers: int | None =
     spec = spec if isinstance(spec, Spec) else Spec.from_dict(spec) if isinstance(spec, dict) else load_spec(spec)
     return run_sweep(spec, Path(out), Path(cache_dir), workers=workers, ray=ray, force=force, ci_width=ci_width,
                      max_seeds=max_seeds, metric=metric, plot=parse_plot(plot) if plot else None, verbose=verbose)
+
+
+def study(name, out=None, cache_dir=DEFAULT_CACHE, seeds: int = 5, quick: bool = False, force: bool = False,
+          verbose: bool = True, workers: int | None = None, ray: str | None = None) -> dict:
+    """Run a study, as `lstmlab study NAME` does; returns what its study.json holds ("runs", "summary", ...).
+
+    `name`: one of `lstmlab.studies.STUDIES` or a `Study` of your own; `out` defaults to runs/study-NAME.
+    A rerun into the same `out` reuses every finished run; the figures and report.md are written there.
+    """
+    from lstmlab.studies.runner import run_study
+
+    label = name if isinstance(name, str) else getattr(name, "name", "study")
+    return run_study(name, Path(out or f"runs/study-{label}"), Path(cache_dir), seeds=seeds, quick=quick,
+                     force=force, verbose=verbose, workers=workers, ray=ray)

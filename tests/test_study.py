@@ -166,3 +166,12 @@ def test_describe_finite_counts_infinite_seeds_apart_and_ci_says_so():
     assert ci({"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "n": 9}, 2) == "0.10 [0.05, 0.15]"
     assert interval({"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "n": 9}, 2) == "[0.05, 0.15]"
     assert interval(describe_finite([0.5])) == "" and interval(describe_finite([float("inf")] * 2)) == ""
+
+
+def test_the_python_api_runs_a_study_as_the_cli_does(stub_study, tmp_path, monkeypatch):
+    import lstmlab
+
+    monkeypatch.chdir(tmp_path)
+    record = lstmlab.study(STUB, seeds=2, cache_dir=tmp_path / "cache", verbose=False, workers=0)
+    assert record["complete"] and len(record["runs"]) == 4 and len(stub_study) == 4
+    assert json.loads((tmp_path / "runs" / "study-stub" / "study.json").read_text()) == json.loads(json.dumps(record))
