@@ -447,6 +447,19 @@ def test_a_stop_signal_at_an_epochs_end_finishes_that_epoch():
     assert fit(_trainer(), DATA["train"], DATA["val"], verbose=False).stopped_at is None
 
 
+def test_training_without_measuring_the_untrained_model_is_the_same_training():
+    import math
+
+    reference = fit(_trainer(), DATA["train"], DATA["val"], verbose=False)
+    result = fit(_trainer(), DATA["train"], DATA["val"], verbose=False, measure_untrained=False)
+    untrained = result.history[0]
+    assert untrained.epoch == 0 and all(math.isnan(v) for v in (untrained.train_loss, untrained.val_loss,
+                                                                  untrained.val_accuracy))
+    strip = lambda history: [(h.epoch, h.train_loss, h.val_loss, h.val_accuracy) for h in history]  # noqa: E731
+    assert strip(result.history[1:]) == strip(reference.history[1:])
+    assert result.step_losses == reference.step_losses
+
+
 # Call boundaries with steps_per_call 7 and a checkpoint every 5 steps: 5, 7, 10, 14, 15, 20. Stopped
 # mid-epoch 1 (on and off the checkpoint cadence), at its end, and mid-epoch 2.
 @pytest.mark.parametrize("stop", [(1, 7), (1, 14), (1, 15), (1, 20), (2, 10)])

@@ -53,10 +53,12 @@ def call_bounds(first: int, steps: int, per_call: int, every: int):
 
 def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoint | None = None,
         observe: Callable[[int, int], None] | None = None, callbacks=None,
-        should_stop: Callable[[int, int], bool] | None = None) -> FitResult:
+        should_stop: Callable[[int, int], bool] | None = None, measure_untrained: bool = True) -> FitResult:
     """Train for `config.epochs`; record train loss and validation metrics before and after each epoch.
 
-    Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed.
+    Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed;
+    `measure_untrained=False` skips that pass over the data (epoch 0's losses and accuracy are then NaN),
+    for a caller that scores the model its own way and would wait for it (the adding study).
     With a `checkpoint`, training continues from it when one exists, and the state is saved every
     `checkpoint.every` steps and at every epoch end; the result equals an uninterrupted run,
     every step's loss (`FitResult.step_losses`) included: the checkpoint keeps the finished epochs'
@@ -91,7 +93,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
     Raises NonFiniteLossError when a step's loss is NaN or infinite.
     """
     steps = steps_per_epoch(len(train[0]), trainer.config.batch_size)
-    progress, finished = _start(trainer, train, val, checkpoint, steps, verbose)
+    progress, finished = _start(trainer, train, val, checkpoint, steps, verbose, measure_untrained)
 
     def save():  # the state, then the finished epochs' step losses as its last array
         checkpoint.save(trainer.get_state() + [np.array(finished, np.float64)], progress)
@@ -106,7 +108,7 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
                                     should_stop=should_stop, every=checkpoint.every if checkpoint else 0,
                                     save=save, verbose=verbose)
         seconds = time.perf_counter() - t0
-        if progress.step < steps:  # told to stop within the epoch
+        if told_to_stop and progress.step < steps:  # within the epoch
             if checkpoint:
                 save()  # at this step: a later fit resumes from it exactly
             history = progress.history + [_record(trainer, epoch, progress.step_losses, val, seconds)]
@@ -125,10 +127,13 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
     return FitResult(history, progress.train_seconds + unfinished, finished + progress.step_losses, stopped_at)
 
 
-def _start(trainer: Trainer, train, val, checkpoint: Checkpoint | None, steps: int, verbose: bool):
+def _start(trainer: Trainer, train, val, checkpoint: Checkpoint | None, steps: int, verbose: bool,
+           measure_untrained: bool):
     """(progress, the finished epochs' step losses): resumed from the checkpoint if there is one, else
     a fresh start whose history holds the untrained model's record (epoch 0)."""
     saved = checkpoint.load() if checkpoint else None
+    if not saved and not measure_untrained:
+        return Progress(history=[EpochRecord(0, math.nan, math.nan, math.nan, 0.0)]), []
     if not saved:
         start_loss = trainer.evaluate(*train).loss
         val_metrics = trainer.evaluate(*val)
