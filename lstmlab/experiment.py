@@ -157,7 +157,7 @@ def default_workers(models: list[ModelConfig]) -> int:
     A model's cost is taken as its depth (the models of a run share units, data and epochs). Side by
     side on 2 cores each model trains about 25% slower and every worker first imports Keras and JAX,
     so one model that holds more than half the work (the reference run's 2-layer model: 2/3) ends
-    later than the whole run does in one process; measured in the README.
+    later than the whole run does in one process; measured in docs/usage/run.md.
     """
     from lstmlab.executors.local import available_cores
 

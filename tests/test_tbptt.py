@@ -123,7 +123,7 @@ def test_final_target_gradient_is_zero_before_the_last_chunk(k, last_chunk, laye
     x, y, w = _batch(task)
     # d(batch loss) / d(inputs), through the trainer's own train step: (B, T)
     input_gradient = lambda trainer: np.asarray(jax.jit(jax.grad(  # noqa: E731
-        lambda x: trainer._train_step(trainer.state, (x, y, w))[1]))(x))[:, :, 0]
+        lambda x: trainer.train_step(trainer.state, (x, y, w))[1][0]))(x))[:, :, 0]
     truncated = input_gradient(_trainer(task, k, layers))
     assert not truncated[:, :last_chunk].any()
     assert np.abs(truncated[:, last_chunk:]).min() > 0
@@ -253,5 +253,5 @@ def test_a_final_target_backpropagates_its_last_k2_steps(k2):
     task = tasks.of(TaskConfig(seq_len=T))
     x, y, w = _batch(task)
     trainer = _trainer(task, k2, layers=1, scheme="per-loss")
-    gradient = np.asarray(jax.jit(jax.grad(lambda x: trainer._train_step(trainer.state, (x, y, w))[1]))(x))[:, :, 0]
+    gradient = np.asarray(jax.jit(jax.grad(lambda x: trainer.train_step(trainer.state, (x, y, w))[1][0]))(x))[:, :, 0]
     assert not gradient[:, :T - k2].any() and np.abs(gradient[:, T - k2:]).min() > 0

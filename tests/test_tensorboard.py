@@ -121,7 +121,7 @@ def test_a_resumed_fit_logs_every_step_once(tmp_path, monkeypatch):
 
     checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every=5)
     first = TensorBoardLogger(tmp_path / "tb")
-    monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
+    monkeypatch.setattr("lstmlab.core.fit.fault_point", interrupt)
     with pytest.raises(RuntimeError, match="interrupted"):
         fit(_trainer(), data["train"], data["val"], verbose=False, checkpoint=checkpoint, callbacks=[first])
     monkeypatch.undo()

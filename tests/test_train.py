@@ -135,7 +135,7 @@ def test_an_interrupted_fit_resumes_to_the_identical_result(tmp_path, monkeypatc
                 raise _Stop
 
     checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every=5)
-    monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
+    monkeypatch.setattr("lstmlab.core.fit.fault_point", interrupt)
     with pytest.raises(_Stop):
         fit(_trainer(**config), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
     monkeypatch.undo()
@@ -296,6 +296,7 @@ def test_early_stopping_ends_training_after_the_first_epoch_without_improvement(
     assert [h.epoch for h in stopped.history] == list(range(rise + 1))
     assert [h.val_loss for h in stopped.history] == [h.val_loss for h in reference[: rise + 1]]
     assert len(stopped.step_losses) == 20 * rise
+    assert stopped.stopped_at == (rise, 20)
 
 
 def test_early_stopping_restores_the_best_epochs_weights_into_model_and_trainer():
@@ -337,7 +338,7 @@ def test_step_losses_survive_an_interruption_exactly(tmp_path, monkeypatch, stop
             raise _Stop
 
     checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every=5)
-    monkeypatch.setattr("lstmlab.core.train.fault_point", interrupt)
+    monkeypatch.setattr("lstmlab.core.fit.fault_point", interrupt)
     with pytest.raises(_Stop):
         fit(_trainer(), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
     monkeypatch.undo()
@@ -410,3 +411,75 @@ def test_gradient_norms_with_tbptt_are_the_chunk_weighted_mean_of_the_updates():
         manual.state = (trainable, manual.state[1], opt)
     expected = (4 * np.array(norms[0]) + 4 * np.array(norms[1]) + 2 * np.array(norms[2])) / 10
     np.testing.assert_allclose(chunked.grad_norms[0], expected, rtol=1e-4)
+
+
+# Stopping between compiled calls: fit's stop signal.
+
+def test_a_stop_signal_ends_training_after_that_call_with_the_metrics_of_that_point():
+    import math
+
+    reference = fit(_trainer(), DATA["train"], DATA["val"], verbose=False)
+    asked, trainer = [], _trainer()
+    result = fit(trainer, DATA["train"], DATA["val"], verbose=False,
+                 should_stop=lambda epoch, step: asked.append((epoch, step)) or (epoch, step) == (2, 7))
+    assert asked == [(1, 7), (1, 14), (1, 20), (2, 7)]  # after every compiled call, until it says stop
+    assert result.stopped_at == (2, 7)
+    assert result.step_losses == reference.step_losses[:27]  # the same training up to there
+    assert [h.epoch for h in result.history] == [0, 1, 2]
+    assert (result.history[1].train_loss, result.history[1].val_loss) == (reference.history[1].train_loss,
+                                                                          reference.history[1].val_loss)
+    stopped = result.history[-1]  # epoch 2 so far: its 7 steps, and the validation metrics of that point
+    assert stopped.train_loss == math.fsum(result.step_losses[20:]) / 7
+    val = trainer.evaluate(*DATA["val"])
+    assert (stopped.val_loss, stopped.val_accuracy) == (val.loss, val.accuracy)
+    for variable, value in zip(trainer.model.trainable_variables, trainer.state.trainable):  # the model synced
+        np.testing.assert_array_equal(np.asarray(variable.value), np.asarray(value))
+
+
+def test_a_stop_signal_at_an_epochs_end_finishes_that_epoch():
+    reference = fit(_trainer(epochs=3), DATA["train"], DATA["val"], verbose=False)
+    result = fit(_trainer(epochs=3), DATA["train"], DATA["val"], verbose=False,
+                 should_stop=lambda epoch, step: (epoch, step) == (1, 20))
+    assert result.stopped_at == (1, 20)
+    strip = lambda history: [(h.epoch, h.train_loss, h.val_loss, h.val_accuracy) for h in history]  # noqa: E731
+    assert strip(result.history) == strip(reference.history[:2])
+    assert result.step_losses == reference.step_losses[:20]
+    assert fit(_trainer(), DATA["train"], DATA["val"], verbose=False).stopped_at is None
+
+
+def test_training_without_measuring_the_untrained_model_is_the_same_training():
+    import math
+
+    reference = fit(_trainer(), DATA["train"], DATA["val"], verbose=False)
+    result = fit(_trainer(), DATA["train"], DATA["val"], verbose=False, measure_untrained=False)
+    untrained = result.history[0]
+    assert untrained.epoch == 0 and all(math.isnan(v) for v in (untrained.train_loss, untrained.val_loss,
+                                                                  untrained.val_accuracy))
+    strip = lambda history: [(h.epoch, h.train_loss, h.val_loss, h.val_accuracy) for h in history]  # noqa: E731
+    assert strip(result.history[1:]) == strip(reference.history[1:])
+    assert result.step_losses == reference.step_losses
+
+
+# Call boundaries with steps_per_call 7 and a checkpoint every 5 steps: 5, 7, 10, 14, 15, 20. Stopped
+# mid-epoch 1 (on and off the checkpoint cadence), at its end, and mid-epoch 2.
+@pytest.mark.parametrize("stop", [(1, 7), (1, 14), (1, 15), (1, 20), (2, 10)])
+def test_a_stopped_fit_resumes_from_its_checkpoint_to_the_uninterrupted_result(tmp_path, stop):
+    from lstmlab.core.checkpoint import Checkpoint
+
+    reference_trainer = _trainer()
+    reference = fit(reference_trainer, DATA["train"], DATA["val"], verbose=False)
+    checkpoint = Checkpoint(tmp_path / "c.npz", {"test": 1}, every=5)
+    stopped = fit(_trainer(), DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint,
+                  should_stop=lambda epoch, step: (epoch, step) == stop)
+    assert stopped.stopped_at == stop
+    assert stopped.step_losses == reference.step_losses[:20 * (stop[0] - 1) + stop[1]]
+    _, progress = checkpoint.load()
+    assert (progress.epoch, progress.step) == ((stop[0], 0) if stop[1] == 20 else (stop[0] - 1, stop[1]))
+    resumed_trainer = _trainer()  # a fresh process would build a fresh model
+    resumed = fit(resumed_trainer, DATA["train"], DATA["val"], verbose=False, checkpoint=checkpoint)
+    assert resumed.stopped_at is None
+    strip = lambda history: [(h.epoch, h.train_loss, h.val_loss, h.val_accuracy) for h in history]  # noqa: E731
+    assert strip(resumed.history) == strip(reference.history)
+    assert resumed.step_losses == reference.step_losses
+    for a, b in zip(resumed_trainer.get_state(), reference_trainer.get_state()):
+        np.testing.assert_array_equal(a, b)

@@ -53,7 +53,7 @@ def estimate(config) -> Estimate:
     data = 3 * (x_bytes + y_bytes)  # the arrays, an epoch's shuffled stack, a checksum's read
     depth = max(config.layers)
     step = 3 * b * t * depth * (gates + 2) * u * FLOAT  # gate pre-activations, h and c per step and layer
-    batches = min(train.steps_per_call, -(-task.n_train // b)) * b * t * (width + 1) * FLOAT
+    batches = min(train.steps_per_call, config.steps_per_epoch) * b * t * (width + 1) * FLOAT
     return Estimate(memory_bytes=RUNTIME + state + data + step + batches, disk_bytes=x_bytes + y_bytes)
 
 

@@ -1,10 +1,11 @@
 """Training checkpoints: everything needed to continue a model's training exactly where it stopped.
 
-One `.npz` file per model holds the arrays the trainer gives it (the parameters, the optimizer's
-state: Adam's moments and step count; `fit` appends the finished epochs' step losses as a last array)
-and a JSON `Progress` (epochs done, position in the current epoch, that epoch's step losses so far,
-the history). The data order needs no saving: each epoch's shuffle is a function of (seed, epoch). The
-file is replaced atomically, so a crash leaves the previous checkpoint intact.
+One `.npz` file per model holds the arrays the trainer gives it (`Trainer.get_state`: the parameters,
+the non-trainable variables, the optimizer's state: Adam's step count and moments; `fit` appends the
+finished epochs' step losses as a last array) and a JSON `Progress` (epochs done, position in the
+current epoch, that epoch's step losses so far, the history). The data order needs no saving: each
+epoch's shuffle is a function of (seed, epoch). The file is replaced atomically, so a crash leaves the
+previous checkpoint intact; a fit stopped between calls (`fit`'s `should_stop`) saves where it stopped.
 """
 
 import io
@@ -69,7 +70,8 @@ class Checkpoint:
         except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as err:
             raise UserError(f"checkpoint {self.path} is damaged ({err}): delete it, or rerun with --force") from None
         if fingerprint != self.fingerprint:
-            raise UserError(f"checkpoint {self.path} belongs to another configuration: rerun with --force to start over")
+            raise UserError(f"checkpoint {self.path} belongs to another configuration: rerun with --force to "
+                            "start over")
         return arrays, progress
 
     def remove(self) -> None:

@@ -3,7 +3,7 @@
 Each job is one task with one CPU, so Ray places as many side by side as the cluster has cores; its
 worker processes get the same one-thread environment as lstmlab's local workers. A task whose worker
 or node dies is retried by Ray (`max_retries`), and a run continues from its last checkpoint — which
-is why run directories must be on a path every node sees (the README says so). Return values (a
+is why run directories must be on a path every node sees (docs/usage/sweep.md says so). Return values (a
 run's metrics) come back to the driver, which writes the sweep's tables.
 
 lstmlab must be installed, at the same version, on every node; Ray is an optional extra.
