@@ -4,7 +4,7 @@
     run = lstmlab.train(lstmlab.RunConfig(cells=("lstm", "gru"), layers=(1,)), out="runs/mine")
     run.results["models"][0]["test_accuracy"]
     model = lstmlab.load_run("runs/mine").models["gru-1layer"]   # a keras.Model
-    splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x, y), ...}
+    splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x (n, T, F), y), ...}
     table = lstmlab.sweep("examples/sweep-quick.toml", out="runs/q")["summary"]  # rows of summary.csv
     record = lstmlab.study("cells", out="runs/cells", quick=True)  # what study.json holds
 
@@ -12,6 +12,7 @@ A run directory is the same whether the CLI or this API made it.
 """
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +41,10 @@ class Run:
         return tasks.of(self.config.task)
 
 
-def train(config: RunConfig | None = None, out="runs/run", cache_dir=DEFAULT_CACHE, force: bool = False,
+def train(config: RunConfig | dict | None = None, out="runs/run", cache_dir=DEFAULT_CACHE, force: bool = False,
           verbose: bool = True, callbacks=None, tensorboard=None, workers: int | None = None) -> Run:
-    """Run the experiment `config` (default: the reference experiment) into `out`; returns the Run.
+    """Run the experiment `config` (default: the reference experiment; a dict is read as config.json is) into
+    `out`; returns the Run. Every argument is checked before anything is created.
 
     `callbacks`: Keras callbacks called by the training loop of every model (see `core.train.fit`);
     `tensorboard`: a directory to write TensorBoard event files to; `workers`: how many models train
@@ -53,9 +55,47 @@ def train(config: RunConfig | None = None, out="runs/run", cache_dir=DEFAULT_CAC
     """
     from lstmlab.experiment import run_experiment
 
-    run_experiment(config or RunConfig(), Path(out), Path(cache_dir), force=force, verbose=verbose,
-                   callbacks=callbacks, tensorboard=tensorboard, workers=workers)
+    config = _run_config(config)
+    out, cache_dir = _path(out, "out"), _path(cache_dir, "cache_dir")
+    tensorboard = None if tensorboard is None else _path(tensorboard, "tensorboard")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise UserError(f"workers must be a positive integer or None, got {workers!r}")
+    callbacks = _callbacks(callbacks)  # all checked before anything is created
+    run_experiment(config, out, cache_dir, force=force, verbose=verbose, callbacks=callbacks, tensorboard=tensorboard,
+                   workers=workers)
     return load_run(out)
+
+
+def _run_config(config) -> RunConfig:
+    """A RunConfig from a RunConfig, a dict as config.json holds it, or None (the reference experiment)."""
+    if config is None:
+        return RunConfig()
+    if isinstance(config, dict):
+        return RunConfig.from_dict(config)
+    if not isinstance(config, RunConfig):
+        raise UserError(f"config must be a lstmlab.RunConfig or a dict of one, got {type(config).__name__}")
+    return config
+
+
+def _path(value, name: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise UserError(f"{name} must be a path (a str or pathlib.Path), got {value!r}")
+    return Path(value)
+
+
+def _callbacks(callbacks) -> list:
+    """A list of keras.callbacks.Callback objects, or a UserError naming what else was given."""
+    import keras
+
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback):
+        callbacks = [callbacks]
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks = callbacks.callbacks
+    if not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        raise UserError(f"callbacks must be a list of keras.callbacks.Callback objects, got {callbacks!r}")
+    return list(callbacks)
 
 
 def load_run(path) -> Run:
@@ -76,10 +116,12 @@ def load_run(path) -> Run:
 
 def load_data(config: TaskConfig | None = None, cache_dir=DEFAULT_CACHE) -> dict:
     """The task's three splits {"train", "val", "test"}: (x, targets) each, from the verified cache
-    (generated and cached on first use). x is (n, T) for one input channel, (n, T, F) otherwise."""
+    (generated and cached on first use). x is (n, T, F), as the models take it (F = 1 for the
+    integration task, whose cache holds (n, T))."""
     from lstmlab.core.data import load_or_create
 
-    return load_or_create(config or TaskConfig(), Path(cache_dir), log=lambda message: None)[0]
+    splits = load_or_create(config or TaskConfig(), _path(cache_dir, "cache_dir"), log=lambda message: None)[0]
+    return {split: (x if x.ndim == 3 else x[..., None], y) for split, (x, y) in splits.items()}
 
 
 def sweep(spec, out="runs/sweep", cache_dir=DEFAULT_CACHE, workers: int | None = None, ray: str | None = None,

@@ -202,15 +202,9 @@ def _given(args) -> dict:
 
 def _read_config_file(path: Path) -> dict:
     """A RunConfig as JSON (what --dry-run prints) or TOML -> its dict; a UserError for a bad file."""
-    import json
-    import tomllib
+    from lstmlab.core.files import read_table
 
-    try:
-        text = path.read_text()
-        return tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise UserError(f"--config {path}: cannot read it as {'TOML' if path.suffix.lower() == '.toml' else 'JSON'} "
-                        f"({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
+    return read_table(path, "--config")
 
 
 def _run_config(args) -> RunConfig:
@@ -429,8 +423,11 @@ def cmd_data(args) -> None:
 
     from lstmlab.core import workdir
 
+    from lstmlab.core import budget
+
     config = _task_config(args)
     workdir.check(args.cache_dir, "cache", "--cache-dir")
+    budget.check_data(config, args.cache_dir)  # refused here, before any work, if it cannot fit
     splits, path = load_or_create(config, args.cache_dir, rebuild=not args.no_rebuild)
     sizes = ", ".join(f"{name} {len(x):,}" for name, (x, _) in splits.items())
     print(f"{path} (verified; {sizes}; seq_len {config.seq_len})")

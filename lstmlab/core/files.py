@@ -85,3 +85,34 @@ def load_weights_checked(model, path: Path) -> None:
                  else f"{reshaped[0]} has shape {found[reshaped[0]]}, the model needs {expected[reshaped[0]]}")
         raise ValueError(f"{path} does not hold this model's weights ({first})")
     model.load_weights(path)
+
+
+MAX_TABLE_BYTES = 1 << 20  # a config file or sweep spec is a page of settings: anything past 1 MiB is not one
+
+
+def read_table(path: Path, what: str) -> object:
+    """A config file or sweep spec, TOML by its suffix, else JSON -> what it holds (usually a dict).
+
+    The size is checked before anything is read, and a file too deeply nested to parse is refused like
+    any unreadable one: one UserError naming `what` (a flag) and the reason.
+    """
+    import json
+    import tomllib
+
+    from lstmlab.errors import UserError
+
+    path = Path(path)
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_TABLE_BYTES + 1)  # never more: /dev/zero or a huge file is refused unread
+        if len(raw) > MAX_TABLE_BYTES:
+            raise UserError(f"{what} {path}: larger than {MAX_TABLE_BYTES >> 20} MiB, which no configuration is; "
+                            "check the path")
+        text = raw.decode()
+        return tomllib.loads(text) if kind == "TOML" else json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if isinstance(err, RecursionError):
+            reason = "nested too deeply"
+        raise UserError(f"{what} {path}: cannot read it as {kind} ({reason})") from None
