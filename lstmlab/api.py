@@ -11,7 +11,6 @@
 A run directory is the same whether the CLI or this API made it.
 """
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,15 +100,12 @@ def _callbacks(callbacks) -> list:
 def load_run(path) -> Run:
     """The finished run in directory `path`, its models loaded with their trained weights."""
     from lstmlab.evaluate import load_trained, model_names
-    from lstmlab.experiment import RESULTS, saved_config
+    from lstmlab.experiment import read_results, saved_config
 
     path = Path(path)
     names = model_names(path)  # refuses a missing or unfinished run in one sentence
     config = saved_config(path)
-    try:
-        results = json.loads((path / RESULTS).read_text())
-    except (OSError, ValueError) as err:
-        raise UserError(f"{path / RESULTS} is damaged ({err}): rerun the run with force") from None
+    results = read_results(path)  # checked against its digest
     models = {name: load_trained(path, name)[0].model for name in names}
     return Run(path=path, config=config, results=results, models=models)
 

@@ -65,14 +65,9 @@ def model_names(run_dir: Path) -> list[str]:
     if not _check(run_dir / "config.json", Path.is_file):
         raise UserError(f"{run_dir} has results.json but no config.json: it is damaged; rerun `lstmlab run` with "
                         "--force")
-    try:
-        names = [m["name"] for m in json.loads(results.read_text())["models"]]
-    except (ValueError, KeyError, TypeError, RecursionError) as err:
-        raise UserError(f"{results} is damaged ({_first_line(err)}): rerun `lstmlab run` with --force") from None
-    if not names or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
-        raise UserError(f"{results} is damaged (its models are {names!r}, not a list of model names): rerun "
-                        "`lstmlab run` with --force")
-    return names
+    from lstmlab.experiment import read_results
+
+    return [m["name"] for m in read_results(run_dir)["models"]]
 
 
 def load_trained(run_dir: Path, name: str):

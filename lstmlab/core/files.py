@@ -116,3 +116,29 @@ def read_table(path: Path, what: str) -> object:
         if isinstance(err, RecursionError):
             reason = "nested too deeply"
         raise UserError(f"{what} {path}: cannot read it as {kind} ({reason})") from None
+
+
+def seal(record: dict, *files: Path) -> dict:
+    """`record` with a "digest" over its contents and the bytes of `files` (a model's weights): what lstmlab
+    wrote, so that a record edited or damaged afterwards is told from it (`check_seal`)."""
+    return {**record, "digest": _digest(record, files)}
+
+
+def check_seal(record, *files: Path) -> bool:
+    """Does `record` (read back from disk) still hold the digest `seal` gave it, over the same `files`?"""
+    if not isinstance(record, dict) or not isinstance(record.get("digest"), str):
+        return False
+    try:
+        return record["digest"] == _digest({k: v for k, v in record.items() if k != "digest"}, files)
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _digest(record: dict, files) -> str:
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode())
+    for path in files:
+        digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
+    return digest.hexdigest()
