@@ -59,6 +59,9 @@ def train(config: RunConfig | dict | None = None, out="runs/run", cache_dir=DEFA
     tensorboard = None if tensorboard is None else _path(tensorboard, "tensorboard")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise UserError(f"workers must be a positive integer or None, got {workers!r}")
+    from lstmlab.executors.local import check_workers
+
+    check_workers(workers)
     callbacks = _callbacks(callbacks)  # all checked before anything is created
     run_experiment(config, out, cache_dir, force=force, verbose=verbose, callbacks=callbacks, tensorboard=tensorboard,
                    workers=workers)

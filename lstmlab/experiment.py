@@ -102,6 +102,10 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     from lstmlab.core.train import require_jax
 
     require_jax()
+    if Path(out).resolve() == Path(cache_dir).resolve():
+        raise UserError(f"--out and --cache-dir are both {out}: a run directory and the dataset cache are "
+                        "different directories; choose another for one of them")
+    workdir.check(cache_dir, "cache", "--cache-dir")  # before --out is claimed: a refusal leaves nothing behind
     budget.check(config, cache_dir)
     if tensorboard is not None:
         from lstmlab.core.tensorboard import require_tensorboard

@@ -144,10 +144,24 @@ def test_one_long_sequence_is_scored_in_bounded_memory(cli, run_copy, tmp_path):
     (["study", "tbptt", "--quick"], {"KERAS_BACKEND": "tensorflow"}, "JAX"),
     (["evaluate", "r" * 300, "--data", "x.npy"], {}, "File name too long"),
     (["run", "--config", "c" * 300 + ".json", "--dry-run"], {}, "File name too long"),
+    (["run", "--workers", "64", "--dry-run"], {}, "--workers 64 is more than the"),
+    (["sweep", "spec.toml", "--workers", "64"], {}, "--workers 64 is more than the"),
+    (["run", *TINY, "--out", "d", "--cache-dir", "d"], {}, "--out and --cache-dir are both d"),
 ])
 def test_user_mistakes_in_flags_and_environment_are_one_line(cli, tmp_path, args, env, fragment):
+    (tmp_path / "spec.toml").write_text('[grid]\ncell = ["lstm"]\n')
     result = cli(*args, cwd=tmp_path, env=env)
     assert _one_line_error(result) and fragment in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]  # nothing written
+
+
+def test_a_config_value_no_flag_sets_is_named_in_the_config_file(cli, tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps({"train": {"steps_per_call": 0, "learning_rate": 1}}))
+    result = cli("run", "--config", "c.json", "--dry-run", cwd=tmp_path)
+    assert _one_line_error(result) and "fix steps_per_call in the --config file" in result.stderr, result.stderr
+    (tmp_path / "c.json").write_text(json.dumps({"train": {"learning_rate": 1}}))  # an integer rate is Adam's 1.0
+    result = cli("run", "--config", "c.json", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0 and json.loads(result.stdout)["train"]["learning_rate"] == 1.0
 
 
 def test_a_full_disk_is_one_line_and_leaves_no_partial_files(monkeypatch, capsys, tmp_path):

@@ -28,6 +28,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             os.fsync(f.fileno())
         fault_point(f"write:{path.name}")  # the crash tests stop here: written but not yet in place
         os.replace(tmp, path)
+    except OSError as err:  # a full disk: the message names the file being written, not a temporary one
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -37,7 +40,7 @@ def write_new(path: Path, data: str | bytes) -> None:
     """Write `data` to `path`, which must not exist: written beside it, then linked into place,
     which fails rather than replace a file that appeared meanwhile."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".lstmlab-{os.getpid()}.tmp")  # short: any name the user's file may have fits beside it
     try:
         with open(tmp, "xb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
