@@ -4,14 +4,14 @@
     run = lstmlab.train(lstmlab.RunConfig(cells=("lstm", "gru"), layers=(1,)), out="runs/mine")
     run.results["models"][0]["test_accuracy"]
     model = lstmlab.load_run("runs/mine").models["gru-1layer"]   # a keras.Model
-    splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x, y), ...}
+    splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x (n, T, F), y), ...}
     table = lstmlab.sweep("examples/sweep-quick.toml", out="runs/q")["summary"]  # rows of summary.csv
     record = lstmlab.study("cells", out="runs/cells", quick=True)  # what study.json holds
 
 A run directory is the same whether the CLI or this API made it.
 """
 
-import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +40,10 @@ class Run:
         return tasks.of(self.config.task)
 
 
-def train(config: RunConfig | None = None, out="runs/run", cache_dir=DEFAULT_CACHE, force: bool = False,
+def train(config: RunConfig | dict | None = None, out="runs/run", cache_dir=DEFAULT_CACHE, force: bool = False,
           verbose: bool = True, callbacks=None, tensorboard=None, workers: int | None = None) -> Run:
-    """Run the experiment `config` (default: the reference experiment) into `out`; returns the Run.
+    """Run the experiment `config` (default: the reference experiment; a dict is read as config.json is) into
+    `out`; returns the Run. Every argument is checked before anything is created.
 
     `callbacks`: Keras callbacks called by the training loop of every model (see `core.train.fit`);
     `tensorboard`: a directory to write TensorBoard event files to; `workers`: how many models train
@@ -53,33 +54,73 @@ def train(config: RunConfig | None = None, out="runs/run", cache_dir=DEFAULT_CAC
     """
     from lstmlab.experiment import run_experiment
 
-    run_experiment(config or RunConfig(), Path(out), Path(cache_dir), force=force, verbose=verbose,
-                   callbacks=callbacks, tensorboard=tensorboard, workers=workers)
+    config = _run_config(config)
+    out, cache_dir = _path(out, "out"), _path(cache_dir, "cache_dir")
+    tensorboard = None if tensorboard is None else _path(tensorboard, "tensorboard")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise UserError(f"workers must be a positive integer or None, got {workers!r}")
+    from lstmlab.executors.local import check_workers
+
+    check_workers(workers)
+    callbacks = _callbacks(callbacks)  # all checked before anything is created
+    run_experiment(config, out, cache_dir, force=force, verbose=verbose, callbacks=callbacks, tensorboard=tensorboard,
+                   workers=workers)
     return load_run(out)
+
+
+def _run_config(config) -> RunConfig:
+    """A RunConfig from a RunConfig, a dict as config.json holds it, or None (the reference experiment)."""
+    if config is None:
+        return RunConfig()
+    if isinstance(config, dict):
+        return RunConfig.from_dict(config)
+    if not isinstance(config, RunConfig):
+        raise UserError(f"config must be a lstmlab.RunConfig or a dict of one, got {type(config).__name__}")
+    return config
+
+
+def _path(value, name: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise UserError(f"{name} must be a path (a str or pathlib.Path), got {value!r}")
+    return Path(value)
+
+
+def _callbacks(callbacks) -> list:
+    """A list of keras.callbacks.Callback objects, or a UserError naming what else was given."""
+    import keras
+
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback):
+        callbacks = [callbacks]
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks = callbacks.callbacks
+    if not isinstance(callbacks, (list, tuple)) or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        raise UserError(f"callbacks must be a list of keras.callbacks.Callback objects, got {callbacks!r}")
+    return list(callbacks)
 
 
 def load_run(path) -> Run:
     """The finished run in directory `path`, its models loaded with their trained weights."""
     from lstmlab.evaluate import load_trained, model_names
-    from lstmlab.experiment import RESULTS, saved_config
+    from lstmlab.experiment import read_results, saved_config
 
     path = Path(path)
     names = model_names(path)  # refuses a missing or unfinished run in one sentence
     config = saved_config(path)
-    try:
-        results = json.loads((path / RESULTS).read_text())
-    except (OSError, ValueError) as err:
-        raise UserError(f"{path / RESULTS} is damaged ({err}): rerun the run with force") from None
+    results = read_results(path)  # checked against its digest
     models = {name: load_trained(path, name)[0].model for name in names}
     return Run(path=path, config=config, results=results, models=models)
 
 
 def load_data(config: TaskConfig | None = None, cache_dir=DEFAULT_CACHE) -> dict:
     """The task's three splits {"train", "val", "test"}: (x, targets) each, from the verified cache
-    (generated and cached on first use). x is (n, T) for one input channel, (n, T, F) otherwise."""
+    (generated and cached on first use). x is (n, T, F), as the models take it (F = 1 for the
+    integration task, whose cache holds (n, T))."""
     from lstmlab.core.data import load_or_create
 
-    return load_or_create(config or TaskConfig(), Path(cache_dir), log=lambda message: None)[0]
+    splits = load_or_create(config or TaskConfig(), _path(cache_dir, "cache_dir"), log=lambda message: None)[0]
+    return {split: (x if x.ndim == 3 else x[..., None], y) for split, (x, y) in splits.items()}
 
 
 def sweep(spec, out="runs/sweep", cache_dir=DEFAULT_CACHE, workers: int | None = None, ray: str | None = None,

@@ -202,15 +202,9 @@ def _given(args) -> dict:
 
 def _read_config_file(path: Path) -> dict:
     """A RunConfig as JSON (what --dry-run prints) or TOML -> its dict; a UserError for a bad file."""
-    import json
-    import tomllib
+    from lstmlab.core.files import read_table
 
-    try:
-        text = path.read_text()
-        return tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise UserError(f"--config {path}: cannot read it as {'TOML' if path.suffix.lower() == '.toml' else 'JSON'} "
-                        f"({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
+    return read_table(path, "--config")
 
 
 def _run_config(args) -> RunConfig:
@@ -387,10 +381,12 @@ def cmd_run(args) -> None:
     import json
 
     from lstmlab.core import budget, workdir
+    from lstmlab.executors.local import check_workers
     from lstmlab.experiment import saved_config
 
     workdir.check(args.out, "run", "--out")
     workdir.check(args.cache_dir, "cache", "--cache-dir")
+    check_workers(args.workers)
     if args.resume:
         config = saved_config(args.out)
         if config is None:
@@ -429,8 +425,11 @@ def cmd_data(args) -> None:
 
     from lstmlab.core import workdir
 
+    from lstmlab.core import budget
+
     config = _task_config(args)
     workdir.check(args.cache_dir, "cache", "--cache-dir")
+    budget.check_data(config, args.cache_dir)  # refused here, before any work, if it cannot fit
     splits, path = load_or_create(config, args.cache_dir, rebuild=not args.no_rebuild)
     sizes = ", ".join(f"{name} {len(x):,}" for name, (x, _) in splits.items())
     print(f"{path} (verified; {sizes}; seq_len {config.seq_len})")
@@ -458,11 +457,13 @@ def cmd_study(args) -> None:
 
 
 def _check_outputs(args, out: Path, kind: str) -> None:
-    """Before any work: --out and --cache-dir may be written, and --ray has Ray to use."""
+    """Before any work: --out and --cache-dir may be written, --workers fit the cores, and --ray has Ray."""
     from lstmlab.core import workdir
+    from lstmlab.executors.local import check_workers
 
     workdir.check(out, kind, "--out")
     workdir.check(args.cache_dir, "cache", "--cache-dir")
+    check_workers(args.workers)
     if args.ray is not None:
         from lstmlab.executors.ray_cluster import require_ray
 
@@ -517,10 +518,12 @@ FLAG_OF = {"cells": "--cell", "n_train": "--samples", "n_val": "--samples", "n_t
            "data_seed": "--data-seed or --seed", "init_seed": "--init-seed or --seed"}
 
 
-def _message(err: UserError, command: str) -> str:
-    """A config error names the flag that sets its field (the config classes know fields, not flags)."""
+def _message(err: UserError, command: str, flags: set) -> str:
+    """A config error names the flag that sets its field (the config classes know fields, not flags), or,
+    for a field no flag sets (steps_per_call), the field in the --config file."""
     if isinstance(err, ConfigError) and err.field and command in ("run", "data"):
-        return err.fix(FLAG_OF.get(err.field, "--" + err.field.replace("_", "-")))
+        flag = FLAG_OF.get(err.field, "--" + err.field.replace("_", "-"))
+        return err.fix(flag if flag.split()[0] in flags else f"{err.field} in the --config file")
     return str(err)
 
 
@@ -536,7 +539,9 @@ def main(argv=None) -> int:
             _check_backend()
         COMMANDS[args.command](args)
     except UserError as err:
-        print(f"lstmlab {args.command}: error: {_one_line(_message(err, args.command))}", file=sys.stderr)
+        flags = {option for action in parser._subparsers._group_actions[0].choices[args.command]._actions
+                 for option in action.option_strings}
+        print(f"lstmlab {args.command}: error: {_one_line(_message(err, args.command, flags))}", file=sys.stderr)
         return 2
     except RunsFailedError as err:
         print(f"lstmlab {args.command}: {_one_line(err)}", file=sys.stderr)

@@ -221,6 +221,7 @@ class TrainConfig:
             raise ConfigError(f"batch_size {self.batch_size} does not split evenly over {self.devices} devices",
                               field="batch_size")
         _finite("lr", self.learning_rate)
+        object.__setattr__(self, "learning_rate", float(self.learning_rate))  # a file's 1 is Adam's 1.0
         if not 0 < self.learning_rate <= 1:
             raise ConfigError(f"learning_rate must be in (0, 1], got {self.learning_rate!r} (e.g. 0.001)", field="lr")
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)

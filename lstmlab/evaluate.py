@@ -65,10 +65,9 @@ def model_names(run_dir: Path) -> list[str]:
     if not _check(run_dir / "config.json", Path.is_file):
         raise UserError(f"{run_dir} has results.json but no config.json: it is damaged; rerun `lstmlab run` with "
                         "--force")
-    try:
-        return [m["name"] for m in json.loads(results.read_text())["models"]]
-    except (ValueError, KeyError, TypeError) as err:
-        raise UserError(f"{results} is damaged ({err}): rerun `lstmlab run` with --force") from None
+    from lstmlab.experiment import read_results
+
+    return [m["name"] for m in read_results(run_dir)["models"]]
 
 
 def load_trained(run_dir: Path, name: str):
@@ -138,9 +137,15 @@ def _read_array(path: Path) -> np.ndarray:
     if not _check(path, Path.is_file):
         raise InputFileError(f"{path} does not exist or is not a file")
     suffix = path.suffix.lower()
+    _check_size(path, suffix)
     try:
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            array = np.load(path, allow_pickle=False)
+            if not isinstance(array, np.ndarray):  # np.load reads an .npz archive whatever its name
+                array.close()
+                raise InputFileError(f"{path}: holds an .npz archive of several arrays, not one .npy array; save "
+                                     "the sequences with np.save")
+            return array
         if suffix == ".csv":
             return _read_csv(path)
     except InputFileError:
@@ -148,6 +153,22 @@ def _read_array(path: Path) -> np.ndarray:
     except (OSError, ValueError, EOFError) as err:
         raise InputFileError(f"{path}: cannot read it as {suffix} ({_first_line(err)})") from None
     raise InputFileError(f"{path}: unsupported file type {suffix or '(none)'}; use .npy or .csv")
+
+
+# Memory a file's contents take once read, per byte of the file: a .npy array is itself (and one copy as
+# float32); a .csv's numbers become Python floats in lists first (about 40 bytes per short number).
+READ_COST = {".npy": 2, ".csv": 40}
+
+
+def _check_size(path: Path, suffix: str) -> None:
+    """Refuse, before reading, a file whose contents could not fit in the memory available now."""
+    from lstmlab.core.budget import available_memory, size_text
+
+    need = path.stat().st_size * READ_COST.get(suffix, 1)
+    memory = available_memory()
+    if memory is not None and need > memory:
+        raise InputFileError(f"{path}: reading this {size_text(path.stat().st_size)} file needs about "
+                             f"{size_text(need)} of memory, but {size_text(memory)} is available; score it in parts")
 
 
 def _read_csv(path: Path) -> np.ndarray:

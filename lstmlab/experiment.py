@@ -23,7 +23,6 @@ that was never interrupted.
 import csv
 import io
 import json
-import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -33,12 +32,14 @@ from lstmlab.config import ModelConfig, RunConfig
 from lstmlab.core import budget, workdir
 from lstmlab.core.checkpoint import Checkpoint
 from lstmlab.core.data import load_or_create
-from lstmlab.core.files import save_weights_atomic, write_atomic
+from lstmlab.core.files import check_seal, save_weights_atomic, seal, write_atomic
 from lstmlab.errors import NonFiniteLossError, UserError
 from lstmlab.provenance import environment
 
 RESULTS = "results.json"
 OUTPUTS = ("config.json", RESULTS, "curves.png", "report.md")  # besides models/
+# What a model's directory holds (models/NAME/), all of it lstmlab's: what --force deletes there.
+MODEL_FILES = ("config.json", "metrics.csv", "step_losses.csv", "model.weights.h5", "record.json", "checkpoint.npz")
 
 
 class RunExistsError(UserError):
@@ -60,9 +61,7 @@ def prepare_run_dir(config: RunConfig, out: Path, force: bool) -> bool:
     """Check `out` against `config` and clear it if `force`; True if an unfinished run is continued."""
     out = Path(out)
     if force:
-        shutil.rmtree(out / "models", ignore_errors=True)
-        for name in OUTPUTS:
-            (out / name).unlink(missing_ok=True)
+        clear_run(out)
         return False
     if (out / RESULTS).exists():
         raise RunExistsError(f"{out} already holds a finished run: pass --force to overwrite it or choose another --out")
@@ -71,6 +70,19 @@ def prepare_run_dir(config: RunConfig, out: Path, force: bool) -> bool:
         raise UserError(f"{out} holds an unfinished run of another configuration: rerun it with --resume, "
                         "or pass --force to start over, or choose another --out")
     return previous is not None
+
+
+def clear_run(out: Path) -> None:
+    """Delete what lstmlab wrote in the run directory `out` (its outputs and every model's files), and
+    nothing else: a user's file beside them stays, and a link is refused, never followed."""
+    models = workdir.no_links(out, "models")
+    if models.is_dir():
+        for model in models.iterdir():
+            workdir.no_links(models, model.name)
+            workdir.remove_own(model, MODEL_FILES)
+        workdir.remove_own(models, ())
+    for name in OUTPUTS:
+        workdir.no_links(out, name).unlink(missing_ok=True)
 
 
 def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = False, verbose: bool = True,
@@ -90,6 +102,10 @@ def run_experiment(config: RunConfig, out: Path, cache_dir: Path, force: bool = 
     from lstmlab.core.train import require_jax
 
     require_jax()
+    if Path(out).resolve() == Path(cache_dir).resolve():
+        raise UserError(f"--out and --cache-dir are both {out}: a run directory and the dataset cache are "
+                        "different directories; choose another for one of them")
+    workdir.check(cache_dir, "cache", "--cache-dir")  # before --out is claimed: a refusal leaves nothing behind
     budget.check(config, cache_dir)
     if tensorboard is not None:
         from lstmlab.core.tensorboard import require_tensorboard
@@ -119,7 +135,7 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
 
     records = {}
     for model_config in config.models:
-        directory = out / "models" / model_config.name
+        directory = workdir.no_links(out, "models", model_config.name)
         if (directory / "record.json").exists():  # finished before an interruption
             records[model_config.name] = _finished_record(directory, model_config)
             say(f"{model_config.name}: already trained")
@@ -146,6 +162,7 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
     }
     plot_curves(results, out / "curves.png")
     write_atomic(out / "report.md", render_report(results))
+    results = seal(results, *_weights(out, [m["name"] for m in models]))  # so an edit is told from a run
     write_atomic(out / RESULTS, json.dumps(results, indent=2) + "\n")  # last: marks the run finished
     say(f"wrote {out / RESULTS}, {out / 'report.md'}, {out / 'curves.png'}")
     return results
@@ -214,6 +231,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
         callbacks.append(TensorBoardLogger(Path(tensorboard) / model_config.name))
     say = _printer(verbose)
     say(f"training {model_config.name} ({config.train.epochs} epochs)")
+    workdir.no_links(directory.parent.parent, "models", directory.name)  # in a worker too
     directory.mkdir(parents=True, exist_ok=True)
     # What the model is; also the checkpoint's fingerprint, so a checkpoint never resumes another setup.
     description = {"model": asdict(model_config), "task": config.task.to_dict(), "train": asdict(config.train)}
@@ -252,7 +270,8 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     write_atomic(directory / "step_losses.csv", "step,epoch,loss\n" + "".join(
         f"{i + 1},{i // per_epoch + 1},{loss!r}\n" for i, loss in enumerate(fitted.step_losses)))
     save_weights_atomic(model, directory / "model.weights.h5")
-    write_atomic(directory / "record.json", json.dumps(record, indent=2) + "\n")  # last: marks it finished
+    sealed = seal(record, directory / "model.weights.h5")
+    write_atomic(directory / "record.json", json.dumps(sealed, indent=2) + "\n")  # last: marks it finished
     checkpoint.remove()
     return record
 
@@ -273,7 +292,33 @@ def _finished_record(directory: Path, model_config: ModelConfig) -> dict:
     if problems or record["name"] != model_config.name or record["units"] != model_config.units:
         raise UserError(f"{path} is damaged or belongs to another model ({', '.join(problems) or 'name/units'}): "
                         "rerun with --force to train it again")
-    return record
+    if not check_seal(record, directory / "model.weights.h5"):
+        raise UserError(f"{path} or its weights changed after lstmlab wrote them (edited or damaged): rerun with "
+                        "--force to train it again")
+    return {k: v for k, v in record.items() if k != "digest"}
+
+
+def read_results(out: Path) -> dict:
+    """The results.json of the finished run in `out`, checked against what lstmlab wrote: its digest over
+    the results and the models' weights (a hand-edited or damaged record is refused, never reused)."""
+    path = Path(out) / RESULTS
+    try:
+        results = json.loads(path.read_text())
+        names = [m["name"] for m in results["models"]]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"{path} is damaged ({reason}): rerun the run with --force") from None
+    if not names or not all(isinstance(n, str) and n and "/" not in n for n in names) or len(set(names)) != len(names):
+        raise UserError(f"{path} is damaged (its models are {names!r}, not a list of model names): rerun the run "
+                        "with --force")
+    if not check_seal(results, *_weights(out, names)):
+        raise UserError(f"{path} or a model's weights changed after lstmlab wrote them (edited or damaged): rerun "
+                        "the run with --force")
+    return results
+
+
+def _weights(out: Path, names: list[str]) -> list[Path]:
+    return [workdir.no_links(out, "models", name) / "model.weights.h5" for name in names]
 
 
 def _printer(verbose: bool):

@@ -45,7 +45,8 @@ def test_train_then_load_run_gives_models_that_predict_what_the_run_measured(tmp
     assert again.config == config == run.config and again.results == run.results
     x, y = lstmlab.load_data(config.task, cache_dir=tmp_path / "cache")["test"]
     model = again.models["gru-1layer"]
-    accuracy = again.task.score(model.predict(x[..., None], verbose=0), y).accuracy
+    assert x.shape == (128, 8, 1)  # (n, T, F), as the models take it
+    accuracy = again.task.score(model.predict(x, verbose=0), y).accuracy
     assert accuracy == pytest.approx(run.results["models"][0]["test_accuracy"], abs=1 / 128)
 
 
@@ -78,3 +79,18 @@ def test_sweep_from_python_takes_a_spec_as_a_dict(tmp_path):
     assert [(row["lr"], row["seed"], row["status"]) for row in result["runs"]] == [(1e-3, 3, "ok"), (1e-2, 3, "ok")]
     assert [row["n"] for row in result["summary"]] == [1, 1] and result["figure"].endswith("plot-val_accuracy-vs-lr.png")
     assert (tmp_path / "s" / "runs.csv").read_text().count("\n") == 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"out": None}, "out must be a path"),
+    ({"config": 5}, "config must be a lstmlab.RunConfig or a dict"),
+    ({"config": {"units": 0}}, "units must be a positive integer"),
+    ({"callbacks": 5}, "callbacks must be a list of keras.callbacks.Callback"),
+    ({"workers": 0}, "workers must be a positive integer"),
+])
+def test_train_checks_its_arguments_before_creating_anything(tmp_path, kwargs, message):
+    from lstmlab.errors import UserError
+
+    with pytest.raises(UserError, match=message):
+        lstmlab.train(**{"out": tmp_path / "r", "cache_dir": tmp_path / "cache", **kwargs})
+    assert not (tmp_path / "r").exists() and not (tmp_path / "cache").exists()

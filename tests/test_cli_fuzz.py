@@ -6,6 +6,7 @@ import json
 import shutil
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -164,3 +165,37 @@ def test_hand_edited_run_directories(trained_run, tmp_path_factory, capsys, edit
     (run / name).write_bytes(payload)
     np.save(run.parent / "x.npy", np.zeros((3, 10), np.float32))
     _assert_success_or_clean_error(*_outcome(["evaluate", str(run), "--data", str(run.parent / "x.npy")], capsys))
+
+
+# -- sizes and shapes before reading (each refused in one line, nothing written) ------------------------------
+
+def _deep(levels: int) -> str:
+    return '{"task": ' * levels + "{}" + "}" * levels
+
+
+@pytest.mark.parametrize("args, files, message", [
+    (["run", "--config", "/dev/zero", "--dry-run"], {}, "larger than 1 MiB"),
+    (["run", "--config", "deep.json", "--dry-run"], {"deep.json": _deep(100_000)}, "nested too deeply"),
+    (["sweep", "spec.toml", "--dry-run"], {"spec.toml": "seeds = 1000000000\n[grid]\nunits = [4]\n"},
+     "seeds must be a count from 1 to 100,000"),
+    (["sweep", "spec.toml", "--dry-run"], {"spec.toml": "seeds = 1000\n[grid]\nunits = " + str(list(range(1, 1001)))},
+     "plans 1,000,000 runs"),
+    (["study", "cells", "--quick", "--seeds", "100000000", "--workers", "0"], {}, "--seeds must be a count from 1"),
+    (["data", "--seq-len", "50000"], {}, "of memory is available"),
+    (["data", "--samples", "100000000,1,1"], {}, "of memory is available"),
+])
+def test_sizes_are_checked_before_anything_is_read_or_allocated(cli, tmp_path, args, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    cache = ["--cache-dir", "c"] if args[0] in ("data", "study") else []
+    result = cli(*args, *cache, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_a_jax_that_cannot_start_its_platform_is_one_line_before_any_work(cli, tmp_path):
+    result = cli("run", "--samples", "320,64,64", "--out", "r", cwd=tmp_path, env={"JAX_PLATFORMS": "cuda"})
+    assert result.returncode == 2 and "JAX cannot start on JAX_PLATFORMS='cuda'" in result.stderr, result.stderr
+    assert not (tmp_path / "r").exists()

@@ -144,10 +144,24 @@ def test_one_long_sequence_is_scored_in_bounded_memory(cli, run_copy, tmp_path):
     (["study", "tbptt", "--quick"], {"KERAS_BACKEND": "tensorflow"}, "JAX"),
     (["evaluate", "r" * 300, "--data", "x.npy"], {}, "File name too long"),
     (["run", "--config", "c" * 300 + ".json", "--dry-run"], {}, "File name too long"),
+    (["run", "--workers", "64", "--dry-run"], {}, "--workers 64 is more than the"),
+    (["sweep", "spec.toml", "--workers", "64"], {}, "--workers 64 is more than the"),
+    (["run", *TINY, "--out", "d", "--cache-dir", "d"], {}, "--out and --cache-dir are both d"),
 ])
 def test_user_mistakes_in_flags_and_environment_are_one_line(cli, tmp_path, args, env, fragment):
+    (tmp_path / "spec.toml").write_text('[grid]\ncell = ["lstm"]\n')
     result = cli(*args, cwd=tmp_path, env=env)
     assert _one_line_error(result) and fragment in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]  # nothing written
+
+
+def test_a_config_value_no_flag_sets_is_named_in_the_config_file(cli, tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps({"train": {"steps_per_call": 0, "learning_rate": 1}}))
+    result = cli("run", "--config", "c.json", "--dry-run", cwd=tmp_path)
+    assert _one_line_error(result) and "fix steps_per_call in the --config file" in result.stderr, result.stderr
+    (tmp_path / "c.json").write_text(json.dumps({"train": {"learning_rate": 1}}))  # an integer rate is Adam's 1.0
+    result = cli("run", "--config", "c.json", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0 and json.loads(result.stdout)["train"]["learning_rate"] == 1.0
 
 
 def test_a_full_disk_is_one_line_and_leaves_no_partial_files(monkeypatch, capsys, tmp_path):
@@ -168,3 +182,71 @@ def test_a_full_disk_is_one_line_and_leaves_no_partial_files(monkeypatch, capsys
 def test_a_data_path_the_system_cannot_handle_is_a_user_error(cli, run_copy, tmp_path):
     result = cli("evaluate", run_copy, "--data", "x" * 300 + ".npy", cwd=tmp_path)
     assert _one_line_error(result) and "File name too long" in result.stderr
+
+
+# -- links, --force and records read back (each class, not one example) --------------------------------------
+
+def _unfinished_run(cli, tmp_path):
+    """A run of two models whose second never finished (as if interrupted), and a user's own folder."""
+    assert cli("run", *TINY, "--layers", "1,2", "--out", "r", cwd=tmp_path).returncode == 0
+    (tmp_path / "r" / "results.json").unlink()
+    shutil.rmtree(tmp_path / "r" / "models" / "lstm-2layer")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text("my own notes")
+    return tmp_path / "r", mine
+
+
+@pytest.mark.parametrize("where", ["models/lstm-2layer", "models"])
+@pytest.mark.parametrize("force", [False, True])
+def test_a_link_inside_a_run_directory_is_never_written_through(cli, tmp_path, where, force):
+    run, mine = _unfinished_run(cli, tmp_path)
+    target = run / where
+    if where == "models":  # the whole models folder moved away, a link left in its place
+        shutil.move(target, tmp_path / "moved")
+        shutil.copytree(tmp_path / "moved", mine, dirs_exist_ok=True)
+    before = _snapshot(mine)
+    target.symlink_to(mine, target_is_directory=True)
+    result = cli("run", *TINY, "--layers", "1,2", "--out", "r", *(["--force"] if force else []), cwd=tmp_path)
+    assert _one_line_error(result) and "is a link lstmlab did not make" in result.stderr, result.stderr
+    assert _snapshot(mine) == before
+
+
+def test_force_deletes_only_what_lstmlab_wrote(cli, tmp_path):
+    assert cli("run", *TINY, "--out", "r", cwd=tmp_path).returncode == 0
+    (tmp_path / "r" / "models" / "notes.txt").write_text("mine")
+    (tmp_path / "r" / "models" / "lstm-1layer" / "mine.txt").write_text("mine too")
+    assert cli("run", *TINY, "--out", "r", "--force", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "r" / "models" / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "r" / "models" / "lstm-1layer" / "mine.txt").read_text() == "mine too"
+
+
+@pytest.mark.parametrize("value", [0.999, 5, -1, "0.9", True, None])
+def test_an_edited_result_is_refused_by_evaluate_and_by_a_sweep_that_would_reuse_it(cli, run_copy, tmp_path, value):
+    results = json.loads((run_copy / "results.json").read_text())
+    results["models"][0]["test_accuracy"] = value
+    (run_copy / "results.json").write_text(json.dumps(results))
+    np.save(tmp_path / "x.npy", np.zeros((3, 10), np.float32))
+    result = cli("evaluate", run_copy, "--data", "x.npy", cwd=tmp_path)
+    assert _one_line_error(result) and "changed after lstmlab wrote them" in result.stderr, result.stderr
+
+
+def test_an_edited_record_of_a_finished_model_is_refused_on_resume(cli, tmp_path):
+    run, _ = _unfinished_run(cli, tmp_path)
+    record = json.loads((run / "models" / "lstm-1layer" / "record.json").read_text())
+    record["test_accuracy"] = 0.999  # a plausible value: only the digest tells it from the real one
+    (run / "models" / "lstm-1layer" / "record.json").write_text(json.dumps(record))
+    result = cli("run", *TINY, "--layers", "1,2", "--out", "r", cwd=tmp_path)
+    assert _one_line_error(result) and "changed after lstmlab wrote them" in result.stderr, result.stderr
+
+
+def test_a_sweep_refuses_to_reuse_an_edited_run(cli, tmp_path):
+    (tmp_path / "spec.toml").write_text('seeds = 1\n[base]\nn_train = 320\nn_val = 64\nn_test = 64\nseq_len = 6\n'
+                                        'epochs = 1\nunits = 4\n[grid]\ncell = ["lstm"]\n')
+    assert cli("sweep", "spec.toml", "--out", "s", "--workers", "1", "--quiet", cwd=tmp_path).returncode == 0
+    (path,) = (tmp_path / "s" / "runs").glob("*/results.json")
+    results = json.loads(path.read_text())
+    results["models"][0]["test_accuracy"] = 0.999
+    path.write_text(json.dumps(results))
+    result = cli("sweep", "spec.toml", "--out", "s", "--workers", "1", "--quiet", cwd=tmp_path)
+    assert _one_line_error(result) and "changed after lstmlab wrote them" in result.stderr, result.stderr

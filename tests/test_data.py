@@ -74,7 +74,16 @@ def _stale_manifest(path):
     (path / MANIFEST).write_text(json.dumps(manifest))
 
 
+def _manifest_of(value):
+    def damage(path):
+        (path / MANIFEST).write_text(json.dumps(value))
+    return damage
+
+
 @pytest.mark.parametrize("damage, fragment", [
+    (_manifest_of([]), "not a JSON object"),
+    (_manifest_of(None), "not a JSON object"),
+    (_manifest_of("x"), "not a JSON object"),
     (_truncate, "corrupt train_x.npy"),
     (_flip_a_byte, "corrupt test_y.npy"),
     (_delete_a_file, "missing val_x.npy"),

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -48,17 +50,40 @@ def _save(tmp_path, array):
     ("x.csv", "1,2\n3,x\n", "line 2"),
     ("x.csv", "1,2\n3\n", "different lengths"),
     ("x.npy", b"not a numpy file", "cannot read"),
+    ("x.npy", "npz", "an .npz archive"),
 ])
 def test_bad_sequence_files_raise_one_clear_error(tmp_path, name, content, fragment):
     path = tmp_path / name
     if isinstance(content, np.ndarray):
         np.save(path, content)
+    elif content == "npz":  # an archive renamed .npy: np.load would hand back an NpzFile
+        np.savez(tmp_path / "archive.npz", x=np.zeros((2, 3)))
+        (tmp_path / "archive.npz").rename(path)
     elif isinstance(content, str):
         path.write_text(content)
     elif isinstance(content, bytes):
         path.write_bytes(content)
     with pytest.raises(InputFileError, match=fragment):
         read_sequences(path)
+
+
+def test_a_file_too_large_for_the_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "x.csv"
+    path.write_text("1,2\n" * 1000)
+    monkeypatch.setattr("lstmlab.core.budget.available_memory", lambda: 4096)
+    with pytest.raises(InputFileError, match="needs about .* of memory, but 4.0 KiB is available"):
+        read_sequences(path)
+
+
+@pytest.mark.parametrize("models", [[], [{"name": 5}], [{"name": "a"}, {"name": "a"}], "x"])
+def test_a_results_json_whose_models_are_not_names_is_damaged(tmp_path, models):
+    from lstmlab.errors import UserError
+    from lstmlab.evaluate import model_names
+
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "results.json").write_text(json.dumps({"models": models}))
+    with pytest.raises(UserError, match="results.json is damaged"):
+        model_names(tmp_path)
 
 
 def test_bad_labels_raise_one_clear_error(tmp_path):

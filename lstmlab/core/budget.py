@@ -32,7 +32,7 @@ class Estimate:
     disk_bytes: int  # the cache entry of the dataset
 
     def describe(self) -> str:
-        return f"needs about {_size(self.memory_bytes)} of memory and {_size(self.disk_bytes)} of disk for its data"
+        return f"needs about {size_text(self.memory_bytes)} of memory and {size_text(self.disk_bytes)} of disk for its data"
 
 
 def estimate(config) -> Estimate:
@@ -57,6 +57,14 @@ def estimate(config) -> Estimate:
     return Estimate(memory_bytes=RUNTIME + state + data + step + batches, disk_bytes=x_bytes + y_bytes)
 
 
+def check_data(task_config, cache_dir: Path) -> None:
+    """Raise BudgetError if generating the dataset of `task_config` cannot fit here (`lstmlab data`)."""
+    from lstmlab.config import RunConfig, TrainConfig
+
+    batch = min(task_config.n_train, task_config.n_val, task_config.n_test, TrainConfig().batch_size)
+    check(RunConfig(task=task_config, layers=(1,), train=TrainConfig(batch_size=batch)), cache_dir)
+
+
 def available_memory() -> int | None:
     """Bytes of memory available to new work now (MemAvailable), or None where it cannot be read."""
     try:
@@ -76,17 +84,17 @@ def check(config, cache_dir: Path) -> Estimate:
     found = estimate(config)
     memory = available_memory()
     if memory is not None and found.memory_bytes > memory:
-        raise BudgetError(f"this run {found.describe()}, but only {_size(memory)} of memory is available: lower "
+        raise BudgetError(f"this run {found.describe()}, but only {size_text(memory)} of memory is available: lower "
                           "--units, --batch-size, --seq-len or --samples")
     existing = nearest_existing(Path(cache_dir))
     free = shutil.disk_usage(existing).free
     if found.disk_bytes > free:
-        raise BudgetError(f"this run {found.describe()}, but only {_size(free)} of disk is free under {existing}: "
+        raise BudgetError(f"this run {found.describe()}, but only {size_text(free)} of disk is free under {existing}: "
                           "lower --samples or --seq-len, or choose another --cache-dir")
     return found
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
     """1536 -> '1.5 KiB'."""
     if n < 1024:
         return f"{n:.0f} B"

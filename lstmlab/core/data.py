@@ -69,8 +69,10 @@ def load(path: Path, config: TaskConfig) -> Splits:
         manifest = json.loads((path / MANIFEST).read_text())
     except FileNotFoundError:
         raise CacheError(f"cache entry {path} has no {MANIFEST}") from None
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:
         raise CacheError(f"cache entry {path} has an unreadable {MANIFEST} ({err})") from None
+    if not isinstance(manifest, dict):
+        raise CacheError(f"cache entry {path} has a {MANIFEST} that is not a JSON object")
     expected = {"format": FORMAT_VERSION, "task": config.to_dict()}
     if {k: manifest.get(k) for k in expected} != expected:
         raise CacheError(f"cache entry {path} was made for another config (stale manifest)")

@@ -28,6 +28,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             os.fsync(f.fileno())
         fault_point(f"write:{path.name}")  # the crash tests stop here: written but not yet in place
         os.replace(tmp, path)
+    except OSError as err:  # a full disk: the message names the file being written, not a temporary one
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -37,7 +40,7 @@ def write_new(path: Path, data: str | bytes) -> None:
     """Write `data` to `path`, which must not exist: written beside it, then linked into place,
     which fails rather than replace a file that appeared meanwhile."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".lstmlab-{os.getpid()}.tmp")  # short: any name the user's file may have fits beside it
     try:
         with open(tmp, "xb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
@@ -85,3 +88,60 @@ def load_weights_checked(model, path: Path) -> None:
                  else f"{reshaped[0]} has shape {found[reshaped[0]]}, the model needs {expected[reshaped[0]]}")
         raise ValueError(f"{path} does not hold this model's weights ({first})")
     model.load_weights(path)
+
+
+MAX_TABLE_BYTES = 1 << 20  # a config file or sweep spec is a page of settings: anything past 1 MiB is not one
+
+
+def read_table(path: Path, what: str) -> object:
+    """A config file or sweep spec, TOML by its suffix, else JSON -> what it holds (usually a dict).
+
+    The size is checked before anything is read, and a file too deeply nested to parse is refused like
+    any unreadable one: one UserError naming `what` (a flag) and the reason.
+    """
+    import json
+    import tomllib
+
+    from lstmlab.errors import UserError
+
+    path = Path(path)
+    kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_TABLE_BYTES + 1)  # never more: /dev/zero or a huge file is refused unread
+        if len(raw) > MAX_TABLE_BYTES:
+            raise UserError(f"{what} {path}: larger than {MAX_TABLE_BYTES >> 20} MiB, which no configuration is; "
+                            "check the path")
+        text = raw.decode()
+        return tomllib.loads(text) if kind == "TOML" else json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if isinstance(err, RecursionError):
+            reason = "nested too deeply"
+        raise UserError(f"{what} {path}: cannot read it as {kind} ({reason})") from None
+
+
+def seal(record: dict, *files: Path) -> dict:
+    """`record` with a "digest" over its contents and the bytes of `files` (a model's weights): what lstmlab
+    wrote, so that a record edited or damaged afterwards is told from it (`check_seal`)."""
+    return {**record, "digest": _digest(record, files)}
+
+
+def check_seal(record, *files: Path) -> bool:
+    """Does `record` (read back from disk) still hold the digest `seal` gave it, over the same `files`?"""
+    if not isinstance(record, dict) or not isinstance(record.get("digest"), str):
+        return False
+    try:
+        return record["digest"] == _digest({k: v for k, v in record.items() if k != "digest"}, files)
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _digest(record: dict, files) -> str:
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode())
+    for path in files:
+        digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
+    return digest.hexdigest()

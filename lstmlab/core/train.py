@@ -46,9 +46,20 @@ def _cpu_devices(count: int) -> list:
 
 
 def require_jax() -> None:
-    """Refuse, in one line, to train on a backend other than JAX."""
+    """Refuse, in one line and before any work, to train on a backend other than JAX, or on a JAX that
+    cannot start the platform it was told to use (JAX_PLATFORMS=cuda on a machine without CUDA)."""
     if keras.backend.backend() != "jax":
         raise WrongBackendError(keras.backend.backend())
+    import os
+
+    import jax
+
+    try:
+        jax.devices()
+    except Exception as err:  # noqa: BLE001 - RuntimeError or AssertionError, by platform and version
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"JAX cannot start on JAX_PLATFORMS={os.environ.get('JAX_PLATFORMS', '')!r} ({reason}): "
+                        "unset JAX_PLATFORMS, or set it to cpu or to a platform this machine has") from None
 
 
 def enable_compilation_cache(cache_dir) -> None:

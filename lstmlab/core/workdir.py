@@ -1,7 +1,9 @@
 """The directories lstmlab writes into: claimed, marked with their kind, and locked while written.
 
 The rule: lstmlab writes or deletes only inside a directory that it created and marked as its own
-kind, or that was empty when it claimed it. The mark is a small file, `.lstmlab`, holding the
+kind, or that was empty when it claimed it, and never through a link it did not make (`no_links`):
+clearing deletes only the files lstmlab writes there, by name (`remove_own`), never a user's file
+beside them nor what a link points to. The mark is a small file, `.lstmlab`, holding the
 directory's kind ("run", "study", "bench", "cache", "tensorboard"); `--force` only ever clears a directory of the
 kind the command makes, so a study can never be cleared by `run --force` and the current directory
 (`--out ""` or `--out .`) is never taken unless it is empty. While a command writes a directory it
@@ -11,6 +13,7 @@ crashing the first.
 
 import contextlib
 import fcntl
+import glob
 import json
 import os
 from pathlib import Path
@@ -136,3 +139,32 @@ def held(path: Path, kind: str, flag: str):
             yield path
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def no_links(root: Path, *parts: str) -> Path:
+    """`root`/parts..., refusing a symbolic link at any of `parts`: lstmlab writes through none it did not make."""
+    path = Path(root)
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            raise DirectoryError(f"{path} is a link lstmlab did not make, and it writes through none: remove the link, "
+                                 "or choose another directory")
+        if path.exists() and not path.is_dir() and part != parts[-1]:
+            raise DirectoryError(f"{path} is a file where lstmlab keeps a directory: move it away, or choose another "
+                                 "directory")
+    return path
+
+
+def remove_own(directory: Path, names) -> None:
+    """Delete the files called `names` in `directory` (a link is removed itself, never what it points to),
+    then `directory` if that left it empty; whatever else it holds stays."""
+    directory = Path(directory)
+    if directory.is_symlink() or not directory.is_dir():
+        return
+    for name in names:
+        # The file, and what a killed write_atomic left of it (".NAME.XXXX.tmp").
+        for path in (directory / name, *directory.glob(f".{glob.escape(name)}.*.tmp")):
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+    with contextlib.suppress(OSError):  # not empty: it holds someone else's files, which stay
+        directory.rmdir()

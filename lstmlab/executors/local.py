@@ -17,12 +17,22 @@ import sys
 from collections import deque
 from multiprocessing.connection import Connection, wait
 
+from lstmlab.errors import UserError
 from lstmlab.executors.base import Job, Outcome
 
 
 def available_cores() -> list[int]:
     """The cores this process may run on (a container's or taskset's share, not the machine's count)."""
     return sorted(os.sched_getaffinity(0))
+
+
+def check_workers(workers: int | None) -> None:
+    """Refuse more worker processes than this process has cores: each would only wait for a core while
+    holding its own copy of Keras and JAX (about half a GiB)."""
+    cores = len(available_cores())
+    if workers is not None and workers > cores:
+        raise UserError(f"--workers {workers} is more than the {cores} core{'s' if cores > 1 else ''} this process "
+                        f"may use: give at most --workers {cores}")
 
 
 def core_shares(workers: int, cores: list[int]) -> list[list[int]]:
@@ -38,6 +48,7 @@ class LocalExecutor:
     """`workers` worker processes (default: one per available core), started on entry, stopped on exit."""
 
     def __init__(self, workers: int | None = None, retries: int = 2, notify=None):
+        check_workers(workers)
         cores = available_cores()
         self.workers = workers or len(cores)
         self.parallel = self.workers  # jobs it runs at once

@@ -44,6 +44,11 @@ def measure(fn, config: dict, context: RunContext) -> dict:
     return fn(RunConfig.from_dict(config), context)
 
 
+# Seeds per setting a study may ask for: ten times what any claim here needs, and a plan of every study's
+# grid x this many seeds is still built and checked in a second.
+MAX_SEEDS = 1_000
+
+
 def run_study(study: Study | str, out: Path, cache_dir: Path, seeds: int = 5, quick: bool = False,
               force: bool = False, verbose: bool = True, workers: int | None = None, ray: str | None = None) -> dict:
     """Run `study` (a `Study`, or a name in `studies.STUDIES`) into `out` (claimed and locked as a study
@@ -56,6 +61,8 @@ def run_study(study: Study | str, out: Path, cache_dir: Path, seeds: int = 5, qu
     from lstmlab.core.train import require_jax
 
     study = _study(study)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise UserError(f"--seeds must be a count from 1 to {MAX_SEEDS:,}, got {seeds!r}")
     require_jax()
     with workdir.held(out, "study", "--out"):
         return _run_study(study, Path(out), RunContext(Path(cache_dir).resolve(), quick), seeds, force,

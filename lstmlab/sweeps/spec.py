@@ -22,7 +22,7 @@ or a resumed sweep therefore finds each finished run by name, whatever order the
 import hashlib
 import itertools
 import json
-import tomllib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from lstmlab.config import RunConfig, fields, with_values
 from lstmlab.errors import ConfigError, UserError
 
 SPEC_KEYS = ("base", "grid", "seeds")
+# The most runs one sweep or study may plan: far beyond what a machine trains, small enough that the plan
+# itself (a config per run) fits in memory and is checked in seconds.
+MAX_RUNS = 100_000
 
 
 def _tasks_named(base: dict, grid: dict) -> list:
@@ -95,7 +98,12 @@ class Spec:
         both = sorted(set(base) & set(grid))
         if both:
             raise ConfigError(f"{', '.join(both)} is set in both [base] and [grid]: keep it in one of them")
-        return cls(dict(base), {k: list(v) for k, v in grid.items()}, _seeds(seeds))
+        spec = cls(dict(base), {k: list(v) for k, v in grid.items()}, _seeds(seeds))
+        runs = math.prod(len(values) for values in spec.grid.values()) * len(spec.seeds)
+        if runs > MAX_RUNS:
+            raise ConfigError(f"this spec plans {runs:,} runs (grid points x seeds), more than the {MAX_RUNS:,} a "
+                              "sweep may hold: split it into several sweeps")
+        return spec
 
     def to_dict(self) -> dict:
         return {"base": self.base, "grid": self.grid, "seeds": list(self.seeds)}
@@ -139,8 +147,8 @@ class Spec:
 
 def _seeds(seeds) -> tuple[int, ...]:
     if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ConfigError(f"seeds must be a positive count or a list of seeds, got {seeds}")
+        if not 1 <= seeds <= MAX_RUNS:
+            raise ConfigError(f"seeds must be a count from 1 to {MAX_RUNS:,} or a list of seeds, got {seeds}")
         return tuple(range(seeds))
     if (not isinstance(seeds, list) or not seeds
             or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)):
@@ -158,12 +166,6 @@ def run_name(config: RunConfig, seed: int) -> str:
 
 def load_spec(path: Path) -> Spec:
     """Read a spec file (.toml, else JSON) -> Spec; one-line UserError for a file that cannot be read."""
-    path = Path(path)
-    toml = path.suffix.lower() == ".toml"
-    try:
-        text = path.read_text()
-        data = tomllib.loads(text) if toml else json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise UserError(f"sweep spec {path}: cannot read it as {'TOML' if toml else 'JSON'} ({reason})") from None
-    return Spec.from_dict(data)
+    from lstmlab.core.files import read_table
+
+    return Spec.from_dict(read_table(path, "sweep spec"))

@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import math
-import shutil
 from pathlib import Path
 
 from lstmlab.config import RunConfig
@@ -85,7 +84,14 @@ def _start(out: Path, spec: Spec, force: bool) -> None:
     """Refuse another spec's directory unless `force`, which empties it; record the spec."""
     path = out / SWEEP_FILE
     if force:
-        shutil.rmtree(out / "runs", ignore_errors=True)
+        from lstmlab.experiment import clear_run
+
+        runs = workdir.no_links(out, "runs")
+        for run in sorted(runs.iterdir()) if runs.is_dir() else ():
+            if workdir.kind_of(workdir.no_links(runs, run.name)) == "run":  # lstmlab's run directories, no other
+                clear_run(run)
+                workdir.remove_own(run, (workdir.MARKER, workdir.LOCK))
+        workdir.remove_own(runs, ())
         for name in (SWEEP_FILE, "runs.csv", "summary.csv"):
             (out / name).unlink(missing_ok=True)
         for figure in out.glob("plot-*.png"):
@@ -168,11 +174,13 @@ def _ordered(rows: dict, points: list[Point]) -> list[dict]:
 
 def _finished(directory: Path, point: Point) -> dict | None:
     """The metrics of the run finished in `directory`, or None if it has not finished."""
-    path = directory / "results.json"
+    from lstmlab.experiment import read_results
+
+    path = workdir.no_links(directory.parent, directory.name) / "results.json"
     if not path.exists():
         return None
+    results = read_results(directory)  # refuses a record edited or damaged since lstmlab wrote it
     try:
-        results = json.loads(path.read_text())
         if RunConfig.from_dict(results["config"]) != point.config:
             raise ValueError("it holds another configuration")
         return metrics_of(results)
