@@ -96,8 +96,13 @@ def test_weights_of_another_model_are_refused(cli, tmp_path):
     models = tmp_path / "r" / "models"
     shutil.copy(models / "lstm-2layer" / "model.weights.h5", models / "lstm-1layer" / "model.weights.h5")
     np.save(tmp_path / "x.npy", np.zeros((3, 6), np.float32))
-    result = cli("evaluate", "r", "--data", "x.npy", cwd=tmp_path)
-    assert _one_line_error(result) and "does not hold this model's weights" in result.stderr
+    result = cli("evaluate", "r", "--data", "x.npy", cwd=tmp_path)  # the run's digest tells first
+    assert _one_line_error(result) and "changed after lstmlab wrote them" in result.stderr
+    from lstmlab.errors import UserError
+    from lstmlab.evaluate import load_trained
+
+    with pytest.raises(UserError, match="does not hold this model's weights"):  # and the layout check after it
+        load_trained(tmp_path / "r", "lstm-1layer")
 
 
 @pytest.mark.parametrize("name, content", [

@@ -50,7 +50,7 @@ def test_a_run_is_named_by_its_content_not_its_place_in_the_grid():
     ({"base": BASE, "grid": {"cell": "lstm"}}, "grid.cell must be a non-empty list"),
     ({"base": BASE, "grid": {"cell": ["lstm", "lstm"]}}, "lists a value twice"),
     ({"base": {**BASE, "units": 8}, "grid": {"units": [4]}}, r"units is set in both \[base\] and \[grid\]"),
-    ({"base": BASE, "grid": {"cell": ["lstm"]}, "seeds": 0}, "seeds must be a positive count"),
+    ({"base": BASE, "grid": {"cell": ["lstm"]}, "seeds": 0}, "seeds must be a count from 1 to 100,000"),
     ({"base": BASE, "grid": {"cell": ["lstm"]}, "seeds": [1, 1]}, "lists a seed twice"),
     ({"base": BASE, "grid": {"cell": ["lstm"]}, "runs": 3}, r"unknown sweep spec key\(s\) \['runs'\]"),
     (["not", "a", "table"], "a sweep spec is a table"),

@@ -32,7 +32,8 @@ class Estimate:
     disk_bytes: int  # the cache entry of the dataset
 
     def describe(self) -> str:
-        return f"needs about {size_text(self.memory_bytes)} of memory and {size_text(self.disk_bytes)} of disk for its data"
+        return (f"needs about {size_text(self.memory_bytes)} of memory and {size_text(self.disk_bytes)} of disk for "
+                "its data")
 
 
 def estimate(config) -> Estimate:
