@@ -40,15 +40,17 @@ def write_new(path: Path, data: str | bytes) -> None:
     """Write `data` to `path`, which must not exist: written beside it, then linked into place,
     which fails rather than replace a file that appeared meanwhile."""
     path = Path(path)
-    tmp = path.with_name(f".lstmlab-{os.getpid()}.tmp")  # short: any name the user's file may have fits beside it
+    # A new, unique and short temporary name (any name the user's file may have fits beside it).
+    fd, tmp = tempfile.mkstemp(prefix=".lstmlab-", suffix=".tmp", dir=path.parent)
     try:
-        with open(tmp, "xb") as f:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
         os.link(tmp, path)  # FileExistsError if something took the name
     finally:
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)  # ours: mkstemp made it
 
 
 def save_weights_atomic(model, path: Path) -> None:
