@@ -144,8 +144,11 @@ def _add_task_flags(parser, seed_help: str, task_classes):
     _add_setting_flags(parser, task_classes)
 
 
-SETTING_TYPES = {bool: lambda text: _boolean(text), int: lambda text: _int_at_least(-2**63, "an")(text),
-                 float: lambda text: _finite_float(text), str: str}
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
 def _boolean(text: str) -> bool:
@@ -154,6 +157,10 @@ def _boolean(text: str) -> bool:
     if text.lower() in ("false", "0", "no"):
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+# A task setting's flag parses its text as the setting's type; the task's Setting checks the value.
+SETTING_TYPES = {bool: _boolean, int: _integer, float: _finite_float, str: str}
 
 
 def _add_setting_flags(parser, task_classes) -> None:
