@@ -202,6 +202,7 @@ def _unfinished_run(cli, tmp_path):
     return tmp_path / "r", mine
 
 
+@pytest.mark.slow  # about 40 s: four runs trained through the CLI
 @pytest.mark.parametrize("where", ["models/lstm-2layer", "models"])
 @pytest.mark.parametrize("force", [False, True])
 def test_a_link_inside_a_run_directory_is_never_written_through(cli, tmp_path, where, force):
@@ -245,6 +246,7 @@ def test_an_edited_record_of_a_finished_model_is_refused_on_resume(cli, tmp_path
     assert _one_line_error(result) and "changed after lstmlab wrote them" in result.stderr, result.stderr
 
 
+@pytest.mark.slow  # a sweep trained, then rerun
 def test_a_sweep_refuses_to_reuse_an_edited_run(cli, tmp_path):
     (tmp_path / "spec.toml").write_text('seeds = 1\n[base]\nn_train = 320\nn_val = 64\nn_test = 64\nseq_len = 6\n'
                                         'epochs = 1\nunits = 4\n[grid]\ncell = ["lstm"]\n')

@@ -151,6 +151,7 @@ def shared_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("docs") / "cache"
 
 
+@pytest.mark.slow  # about 100 s: every page's examples train tiny runs; `-m slow` (and CI) runs them
 @pytest.mark.parametrize("path", _pages_with_runnable_blocks(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_code_blocks_run(path, tmp_path, shared_cache):
     shims = tmp_path / "bin"

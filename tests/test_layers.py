@@ -317,6 +317,7 @@ def test_rnn_refuses_an_object_without_the_cell_protocol():
 # --- float64 ---
 
 
+@pytest.mark.slow  # about 30 s: a fresh interpreter with x64 enabled runs the layer tests again
 def test_float64_in_a_subprocess():
     # x64 is process-global in JAX: a fresh interpreter runs the float64 checks below (__main__).
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -91,6 +91,7 @@ def test_an_installed_package_offers_a_task_and_a_cell_through_entry_points(cli,
     assert (config["task"]["name"], config["cells"]) == ("recall", ["mgu"])
 
 
+@pytest.mark.slow  # about 30 s: eight runs, twice
 def test_a_sweep_of_the_users_own_task_and_cell_gives_the_same_numbers_on_one_and_two_workers(cli, tmp_path):
     spec = (EXAMPLES / "sweep.toml").read_text().replace("examples/plugins/", f"{EXAMPLES}/")
     spec = spec.replace("n_train = 1024", "n_train = 256").replace("seeds = 2", "seeds = 1")
