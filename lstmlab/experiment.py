@@ -34,6 +34,7 @@ from lstmlab.core.checkpoint import Checkpoint
 from lstmlab.core.data import load_or_create
 from lstmlab.core.files import check_seal, save_weights_atomic, seal, write_atomic
 from lstmlab.errors import NonFiniteLossError, UserError
+from lstmlab.executors.progress import printer
 from lstmlab.provenance import environment
 
 RESULTS = "results.json"
@@ -123,7 +124,7 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
     from lstmlab.plots import plot_curves
     from lstmlab.report import render_report
 
-    say = _printer(verbose)
+    say = printer(verbose)
     started = time.perf_counter()
     if prepare_run_dir(config, out, force):
         say(f"continuing the unfinished run in {out}")
@@ -229,7 +230,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
         from lstmlab.core.tensorboard import TensorBoardLogger
 
         callbacks.append(TensorBoardLogger(Path(tensorboard) / model_config.name))
-    say = _printer(verbose)
+    say = printer(verbose)
     say(f"training {model_config.name} ({config.train.epochs} epochs)")
     workdir.no_links(directory.parent.parent, "models", directory.name)  # in a worker too
     directory.mkdir(parents=True, exist_ok=True)
@@ -319,7 +320,3 @@ def read_results(out: Path) -> dict:
 
 def _weights(out: Path, names: list[str]) -> list[Path]:
     return [workdir.no_links(out, "models", name) / "model.weights.h5" for name in names]
-
-
-def _printer(verbose: bool):
-    return (lambda message: print(message, flush=True)) if verbose else (lambda message: None)

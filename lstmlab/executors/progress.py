@@ -1,6 +1,12 @@
 """Runs jobs on an executor and prints a line per finished job, with an overall bar and an ETA."""
 
 import time
+from typing import Callable
+
+
+def printer(verbose: bool) -> Callable[[str], None]:
+    """`say(line)`: print it (flushed, as the lines are progress) when verbose, else nothing."""
+    return (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
 
 
 def run_jobs(executor, jobs, label, headline, say, done_before: int = 0, total: int | None = None):

@@ -27,9 +27,10 @@ from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
 from lstmlab.errors import RunsFailedError, UserError
 from lstmlab.executors import make_executor
+from lstmlab.executors.progress import printer
 from lstmlab.provenance import environment
 from lstmlab.studies.base import RunContext, Study
-from lstmlab.sweeps.grid import label, printer, run_grid
+from lstmlab.sweeps.grid import label, run_grid
 from lstmlab.sweeps.spec import Point, run_name
 
 STUDY_FILE = "study.json"

@@ -15,11 +15,6 @@ from lstmlab.executors.progress import run_jobs
 from lstmlab.sweeps.spec import Point
 
 
-def printer(verbose: bool) -> Callable[[str], None]:
-    """`say(line)`: print it (flushed, as the lines are progress) when verbose, else nothing."""
-    return (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
-
-
 def label(point: Point) -> str:
     """A run in a progress line: 'cell lstm, seq_len 25, seed 3'."""
     return ", ".join([f"{k} {v}" for k, v in point.group.items()] + [f"seed {point.seed}"])

@@ -24,7 +24,8 @@ from lstmlab.core import workdir
 from lstmlab.core.files import write_atomic
 from lstmlab.errors import RunsFailedError, UserError
 from lstmlab.executors import make_executor
-from lstmlab.sweeps.grid import finished, printer, run_grid
+from lstmlab.executors.progress import printer
+from lstmlab.sweeps.grid import finished, run_grid
 from lstmlab.sweeps.spec import Point, Spec
 from lstmlab.sweeps.stats import describe
 
