@@ -1,5 +1,7 @@
 """The sequence model: stacked recurrent layers of one cell and a read-out on the last step (or every step)."""
 
+from contextlib import contextmanager
+
 import keras
 from keras import ops
 
@@ -80,9 +82,36 @@ class SequenceModel(keras.Model):
             metrics = [keras.metrics.BinaryAccuracy(name=m) if m in ("accuracy", "acc") else m for m in metrics]
         super().compile(*args, metrics=metrics, **kwargs)
 
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`, leaving the model usable when it fails (see `_weights_kept`)."""
+        with _weights_kept(self):
+            return super().predict(x, *args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        """`keras.Model.evaluate`, leaving the model usable when it fails (see `_weights_kept`)."""
+        with _weights_kept(self):
+            return super().evaluate(*args, **kwargs)
+
     def get_config(self):
         return {**super().get_config(), "cell": self.cell_name, "layers": self.num_layers, "units": self.units,
                 "seed": self.seed, "per_step": self.per_step, "activation": self.activation}
+
+
+@contextmanager
+def _weights_kept(model: keras.Model):
+    """Put the model's weights back if the block fails.
+
+    Keras's JAX trainer detaches the weights from their variables while it predicts or evaluates and
+    reattaches them at the end; an error in the first batch (an input of the wrong shape) left them
+    detached, and every later call on the model failed with "'NoneType' object is not callable".
+    """
+    weights = [variable.value for variable in model.variables]  # references, not copies
+    try:
+        yield
+    except BaseException:
+        for variable, value in zip(model.variables, weights):
+            variable.assign(value)
+        raise
 
 
 def _recurrent_layer(cell_class: type, units: int, seed: int | None, name: str) -> RNN:
