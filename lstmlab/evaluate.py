@@ -1,12 +1,10 @@
 """Score a trained run on sequences the user brings (.npy or .csv), of any length, for any task."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from lstmlab import tasks
-from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
 from lstmlab.core.files import load_weights_checked, write_new
 from lstmlab.errors import UserError
 
@@ -75,16 +73,17 @@ def load_trained(run_dir: Path, name: str):
     from lstmlab.core.model import build_model
     from lstmlab.core.train import Trainer
 
+    from lstmlab.experiment import model_description
+
     directory = Path(run_dir) / "models" / name
+    model_config, task_config, train_config = model_description(directory / "config.json")
     try:
-        saved = json.loads((directory / "config.json").read_text())
-        task = tasks.of(TaskConfig.from_dict(saved["task"]))
-        model_config = ModelConfig(**saved["model"])
+        task = tasks.of(task_config)
         if model_config.name != name:
             raise ValueError(f"its config.json describes {model_config.name}")
         model = build_model(model_config, seed=0, task=task)
         load_weights_checked(model, directory / "model.weights.h5")
-        trainer = Trainer(model, TrainConfig(**saved["train"]), task)
+        trainer = Trainer(model, train_config, task)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise UserError(f"cannot load model {name} from {directory} ({err}): rerun `lstmlab run` with --force") from None
     return trainer, task
