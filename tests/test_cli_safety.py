@@ -66,6 +66,7 @@ def test_a_run_and_a_study_never_write_into_each_others_directories(cli, tmp_pat
     assert _one_line_error(run) and "study directory, not a run" in run.stderr
 
 
+@pytest.mark.slow  # about 35 s: a quick study trained through the CLI
 def test_a_study_rerun_with_fewer_seeds_keeps_its_finished_runs(cli, tmp_path):
     assert cli("study", "objective", "--quick", "--seeds", "2", "--out", "s", "--quiet", cwd=tmp_path).returncode == 0
     before = (tmp_path / "s" / "study.json").read_bytes()
@@ -218,6 +219,7 @@ def test_a_link_inside_a_run_directory_is_never_written_through(cli, tmp_path, w
     assert _snapshot(mine) == before
 
 
+@pytest.mark.slow  # about 40 s: runs trained through the CLI (the property in test_cli_fuzz covers clear_run in the default run)
 def test_force_deletes_only_what_lstmlab_wrote(cli, tmp_path):
     assert cli("run", *TINY, "--out", "r", cwd=tmp_path).returncode == 0
     (tmp_path / "r" / "models" / "notes.txt").write_text("mine")
