@@ -221,7 +221,7 @@ class TrainConfig:
                               "or use tbptt_scheme per-loss", field="tbptt_every")
         if self.tbptt_scheme == "williams-peng" and self.tbptt and self.tbptt_every > self.tbptt:
             raise ConfigError(f"tbptt_every (h' = {self.tbptt_every}) must be at most tbptt (h = {self.tbptt}) under "
-                              "tbptt_scheme williams-peng: lower it, or raise tbptt", field="tbptt_every")
+                              "tbptt_scheme williams-peng", field="tbptt_every")
         if self.batch_size % self.devices:
             raise ConfigError(f"batch_size {self.batch_size} does not split evenly over {self.devices} devices",
                               field="batch_size")

@@ -6,6 +6,8 @@ and against window-by-window reference updates; the chunked scheme against a chu
 reference update.
 """
 
+import json
+
 import jax
 import keras
 import numpy as np
@@ -460,3 +462,20 @@ def test_williams_peng_trains_on_two_devices_as_on_one():
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
     for two, one in zip(results[1][1], results[0][1]):
         np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)
+
+
+def test_the_command_line_trains_williams_peng_and_refuses_h_prime_above_h(cli, tmp_path):
+    result = cli("run", "--tbptt", "10", "--tbptt-every", "5", "--tbptt-scheme", "williams-peng", "--target", "per-step",
+                 "--samples", "320,64,64", "--epochs", "1", "--layers", "1", "--units", "4", "--out", "r", "--quiet",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    train = results["config"]["train"]
+    assert (train["tbptt"], train["tbptt_every"], train["tbptt_scheme"]) == (10, 5, "williams-peng")
+    assert 0 < results["models"][0]["test_accuracy"] <= 1
+    assert "Williams & Peng's BPTT(h = 10; h' = 5)" in (tmp_path / "r" / "report.md").read_text()
+    bad = cli("run", "--tbptt", "4", "--tbptt-every", "6", "--tbptt-scheme", "williams-peng", "--out", "bad",
+              cwd=tmp_path)
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode != 0 and len(lines) == 1 and "--tbptt-every" in lines[0] and "at most" in lines[0]
+    assert not (tmp_path / "bad").exists()  # nothing half-written
