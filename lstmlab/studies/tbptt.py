@@ -56,7 +56,7 @@ QUICK_GRID = {12: ({"final": (1, 4), "per-step": (1, 4)}, (640, 256, 256), 2)}
 CHUNKED, QUICK_CHUNKED = {25: (5, 10)}, {12: (4,)}
 # seq_len -> h' of Williams & Peng's per-step arms, BPTT(h; h') at their recommended h = 2h': beside per-loss
 # k2 = k1 = h' and chunked k = h' (the same updates) and chunked k = h (the same reach). One arm fits the
-# time the study could add (at T = 25: 3 epochs + 12 + 12 decayed, 10 seeds).
+# time the study could add (at T = 25: 3 epochs, and 12 decayed; 10 seeds).
 WILLIAMS_PENG, QUICK_WILLIAMS_PENG = {25: (5,)}, {12: (4,)}
 # Lengths whose arms also train LONGER times the budget with the learning rate decayed to 0 (cosine), and
 # full BPTT LONGER² times so: with a constant rate full BPTT kept gaining there.
@@ -71,17 +71,19 @@ def arms(seq_len: int, target: str, depths: tuple, epochs: int, chunked: tuple =
     """(k2, k1, epochs, scheme, lr_schedule) of every arm. Constant rate: full BPTT (T, T) first, at the
     budget, LONGER and LONGER² times it, then every depth, at the budget and at LONGER times it;
     per-step targets get k1 = T and k1 = k2 per depth, the chunked scheme's chunk lengths k (as
-    k2 = k1 = k), and Williams & Peng's h' (as k2 = h = 2h', k1 = h'). With `cosine`, then: full BPTT at
-    LONGER and LONGER² times the budget and every other arm at LONGER times it, the rate decayed to 0."""
-    def truncated(budget: int) -> list[tuple]:
+    k2 = k1 = k), and Williams & Peng's h' (as k2 = h = 2h', k1 = h'; at the budget only). With `cosine`,
+    then: full BPTT at LONGER and LONGER² times the budget and every other arm at LONGER times it, the
+    rate decayed to 0. Williams & Peng's arms, added later, skip LONGER times the budget at a constant
+    rate (a convergence check of the others) to fit the time the study could add."""
+    def truncated(budget: int, wp: bool = True) -> list[tuple]:
         if target == "final":
             return [(k2, seq_len, budget, "per-loss") for k2 in depths]
         per_loss = [(k2, k1, budget, "per-loss") for k2 in depths for k1 in (seq_len, k2)]
         return (per_loss + [(k, k, budget, "chunked") for k in chunked]
-                + [(2 * h, h, budget, "williams-peng") for h in williams_peng])
+                + [(2 * h, h, budget, "williams-peng") for h in williams_peng if wp])
 
     full = [(seq_len, seq_len, budget, "per-loss") for budget in (epochs, LONGER * epochs, LONGER ** 2 * epochs)]
-    constant = full + truncated(epochs) + truncated(LONGER * epochs)
+    constant = full + truncated(epochs) + truncated(LONGER * epochs, wp=False)
     decayed = full[1:] + truncated(LONGER * epochs)
     return [(*arm, "constant") for arm in constant] + ([(*arm, "cosine") for arm in decayed] if cosine else [])
 
