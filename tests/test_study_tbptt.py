@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from lstmlab.studies.tbptt import CHUNKED, COSINE, GRID, LONGER, WILLIAMS_PENG, arms, compute_per_update, plan, summarise
+from lstmlab.studies.tbptt import (CHUNKED, COSINE, GRID, LONGER, WILLIAMS_PENG, arms, compute_per_update, plan,
+                                   summarise)
 
 
 def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_every_group():

@@ -465,8 +465,8 @@ def test_williams_peng_trains_on_two_devices_as_on_one():
 
 
 def test_the_command_line_trains_williams_peng_and_refuses_h_prime_above_h(cli, tmp_path):
-    result = cli("run", "--tbptt", "10", "--tbptt-every", "5", "--tbptt-scheme", "williams-peng", "--target", "per-step",
-                 "--samples", "320,64,64", "--epochs", "1", "--layers", "1", "--units", "4", "--out", "r", "--quiet",
+    result = cli("run", "--tbptt", "10", "--tbptt-every", "5", "--tbptt-scheme", "williams-peng",
+                 "--target", "per-step", "--samples", "320,64,64", "--epochs", "1", "--layers", "1", "--units", "4", "--out", "r", "--quiet",
                  cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     results = json.loads((tmp_path / "r" / "results.json").read_text())

@@ -11,8 +11,8 @@ compiles the result.
 
 A batch is one update, or with truncated BPTT one update per window or chunk of steps that has a
 loss. "Window" and "chunk" always mean a TBPTT update's share of a sequence (`tbptt.py`: windows of
-the per-loss and williams-peng schemes, chunks of the chunked one). A batch with several updates reports the mean of
-their losses and gradient norms, each weighted by its window's (chunk's) length.
+the per-loss and williams-peng schemes, chunks of the chunked one). A batch with several updates
+reports the mean of their losses and gradient norms, each weighted by its window's (chunk's) length.
 """
 
 from functools import partial

@@ -22,8 +22,8 @@ they recommend h = 2h'). Per-step targets fall into windows of h' steps, as abov
 forward with the current parameters (its states kept), then the losses of its h' steps are
 backpropagated together to one cut h steps before the window's end (the kept state there, gradient
 stopped; the sequence's start when it is nearer), and their mean makes one update. The loss at step s
-of a window [a, a + h') reaches back to step a + h' - h: between h - h' + 1 and h steps (the window's last loss
-reaches back h). The steps from the cut to the window are replayed with the current
+of a window [a, a + h') reaches back to step a + h' - h: between h - h' + 1 and h steps (the window's
+last loss reaches back h). The steps from the cut to the window are replayed with the current
 parameters from the kept state at the cut, as the per-loss scheme replays its losses (W&P's online
 algorithm backpropagates through the activations stored as they ran, with the parameters of their
 time: they differ by the updates made since, a window or two). A final-step target has one loss, at
@@ -107,8 +107,9 @@ def compute(plan: Truncation) -> dict:
                                            forward and backward (T + T k2 forward, T k2 backward a batch)
         williams-peng, per-step            per window of m steps: m forward, then one replay of h steps
                                            forward and backward
-    Multiply by the batch size for a batch's steps; the units measure compute, not wall time (a replay's
-    steps run side by side, a window's in sequence).
+    Multiply by the batch size for a batch's steps. The units count compute, not wall time: per-loss runs
+    a window's replays side by side as one batch, while every scheme runs a sequence's steps one after
+    another, so seconds grow more slowly than compute where the replays are many.
     """
     t = plan.seq_len
     if not plan.per_step or plan.full or plan.scheme == "chunked":
