@@ -260,14 +260,16 @@ def _add_run_command(commands, task_classes) -> None:
     group.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                        help=f"constant, or cosine: decay from --lr to 0 over the run's updates ({t.lr_schedule})")
     group.add_argument("--tbptt", type=_non_negative_int, metavar="K2",
-                       help="truncated BPTT: every loss backpropagates through its last K2 steps (TBPTT(k1, k2) as "
-                            f"Williams & Peng count it); 0: full ({t.tbptt})")
+                       help="truncated BPTT depth: per-loss, each loss truncated to its own last K2 steps; "
+                            f"williams-peng, h = K2; 0: full ({t.tbptt})")
     group.add_argument("--tbptt-every", type=_non_negative_int, metavar="K1",
-                       help="per-step targets: one update per K1 steps of losses; 0: every K2 steps "
-                            f"({t.tbptt_every})")
+                       help="per-step targets: one update per K1 steps of losses (williams-peng: h' <= h); 0: every "
+                            f"K2 steps ({t.tbptt_every})")
     group.add_argument("--tbptt-scheme", choices=TBPTT_SCHEMES,
                        help="per-loss: as above; chunked: chunks of K2 steps from the sequence start, the gradient "
-                            f"stopped between them, an update per chunk with a loss ({t.tbptt_scheme})")
+                            "stopped between them, an update per chunk with a loss; williams-peng: BPTT(h; h'), every "
+                            "K1 steps the losses of those steps backpropagated together to one cut K2 steps before "
+                            f"({t.tbptt_scheme})")
     group.add_argument("--devices", type=_positive_int,
                        help="split every batch over this many CPU devices, gradients summed across them; faster "
                             f"for large batches or long sequences when cores are free ({t.devices})")
