@@ -39,7 +39,7 @@ class Estimate:
 def estimate(config) -> Estimate:
     """The Estimate of a RunConfig."""
     task, train = config.task, config.train
-    width = tasks.get(task.name).input_width
+    width = tasks.of(task).input_width  # of the instance: a task's setting may decide it (copy's alphabet)
     per_step_target = tasks.of(task).per_step
     u, t, b = config.units, task.seq_len, train.batch_size
     n = task.n_train + task.n_val + task.n_test

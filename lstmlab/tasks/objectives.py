@@ -1,5 +1,6 @@
-"""The two ways to train a read-out: a probability under binary cross-entropy, or a value under
-squared error. A task picks one per variant; nothing here knows what a task asks.
+"""The ways to train a read-out: a probability under binary cross-entropy, a value under squared error,
+or a softmax over K classes under cross-entropy. A task picks one per variant; nothing here knows what
+a task asks.
 """
 
 import numpy as np
@@ -13,7 +14,10 @@ class Objective:
     name: str
     activation: str | None
     loss_name: str
-    prediction: str  # what the read-out gives, as a column name: "p" (a probability) or "value"
+    prediction: str  # what the read-out gives, as a column name: "p" (a probability), "value" or "class"
+    # Read-out units per step: False for one (a probability or a value), True for one per class, the
+    # task's `classes` (K); targets are then class indices 0 .. K-1 (as float32).
+    categorical: bool = False
 
     def loss(self, y, p):
         """Element-wise training loss of predictions p against targets y (same shape), keras.ops."""
@@ -50,5 +54,26 @@ class SquaredError(Objective):
         return float(np.mean((p.astype(np.float64) - y.astype(np.float64)) ** 2))
 
 
+class CategoricalCrossEntropy(Objective):
+    """A softmax over the task's K classes; targets y are class indices (float32 holding 0 .. K-1), p is
+    y's shape plus a trailing axis of K probabilities."""
+
+    name, activation, loss_name, prediction = "categorical", "softmax", "cross-entropy", "class"
+    categorical = True
+
+    def loss(self, y, p):
+        from keras import ops
+
+        # (..., K) probabilities, clipped like keras.losses -> (...) the -log probability of class y
+        return ops.sparse_categorical_crossentropy(ops.cast(y, "int32"), p)
+
+    def numpy_loss(self, y, p):
+        p = p.astype(np.float64)  # (..., K): normalised, then clipped, as keras.losses do
+        p = np.clip(p / p.sum(axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
+        picked = np.take_along_axis(p, y.astype(np.int64)[..., None], axis=-1)[..., 0]  # (...)
+        return float(-np.mean(np.log(picked)))
+
+
 CLASSIFICATION = BinaryCrossEntropy()
 REGRESSION = SquaredError()
+CATEGORICAL = CategoricalCrossEntropy()
