@@ -14,7 +14,7 @@ class SequenceModel(keras.Model):
     """`layers` recurrent layers of `cell` with `units` each, feeding their whole sequence on, and a read-out.
 
     The read-out is a Dense(1) with `activation` (sigmoid: a probability; None: a value), or with
-    `classes` K > 1 a Dense(K) with `activation` softmax (a distribution over K classes), applied
+    `classes` K > 1 a Dense(K) with `activation` log_softmax (log-probabilities of K classes), applied
     to the last step, or to every step when `per_step`. Recurrent, so it accepts any sequence
     length: (B, T, F) -> (B,), or (B, T) when `per_step`; with K classes (B, K) or (B, T, K).
 
@@ -78,10 +78,10 @@ class SequenceModel(keras.Model):
 
         Keras picks the accuracy metric from the output's shape, and for this model's (B,) output it
         would pick categorical accuracy, which reads 0 here. (For a regression read-out "accuracy"
-        has no meaning; score with `lstmlab.tasks.of(config).score` instead.) For a softmax read-out it
-        means sparse categorical accuracy over every step's class.
+        has no meaning; score with `lstmlab.tasks.of(config).score` instead.) For a log-softmax read-out
+        it means sparse categorical accuracy over every step's class.
         """
-        accuracy = {"sigmoid": keras.metrics.BinaryAccuracy, "softmax": keras.metrics.SparseCategoricalAccuracy}
+        accuracy = {"sigmoid": keras.metrics.BinaryAccuracy, "log_softmax": keras.metrics.SparseCategoricalAccuracy}
         if self.activation in accuracy and isinstance(metrics, (list, tuple)):
             metrics = [accuracy[self.activation](name=m) if m in ("accuracy", "acc") else m for m in metrics]
         super().compile(*args, metrics=metrics, **kwargs)

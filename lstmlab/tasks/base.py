@@ -9,9 +9,9 @@ task's own module compares its variant strings.
 Shapes: x is (n, T) float32 for one input channel, (n, T, F) for F channels; targets are (n,) for a
 final-step target, (n, T) for per-step targets; `truth` is (n,), the answer each sequence's last step
 is scored against, or (n, m) for a task whose answer is m values (the copy task's m symbols).
-Predictions have the targets' shape, plus a trailing axis of K class probabilities under a
-categorical objective (the task's `classes`: a softmax read-out over K classes per step, the
-targets then class indices 0 .. K-1 held as float32).
+Predictions have the targets' shape, plus a trailing axis of K class log-probabilities under a
+categorical objective (the task's `classes`: a softmax read-out over K classes per step, given as
+log-probabilities; the targets then class indices 0 .. K-1 held as float32).
 """
 
 import math
@@ -121,10 +121,16 @@ class Task:
                                   f"{', '.join(TASK_FIELDS)})")
 
     @classmethod
+    def least_seq_len(cls, config) -> int:
+        """The shortest sequence `config`'s settings allow: `min_seq_len` (that of the default settings) unless
+        the task says otherwise."""
+        return cls.min_seq_len
+
+    @classmethod
     def check(cls, config) -> None:
         """Raise ConfigError for a value this task cannot take (after defaults are filled)."""
-        if config.seq_len < cls.min_seq_len:
-            raise ConfigError(f"the {cls.name} task needs seq_len >= {cls.min_seq_len}, got {config.seq_len}",
+        if config.seq_len < cls.least_seq_len(config):
+            raise ConfigError(f"the {cls.name} task needs seq_len >= {cls.least_seq_len(config)}, got {config.seq_len}",
                               field="seq_len")
         if not isinstance(config.target, str) or config.target not in cls.targets:
             raise ConfigError(f"the {cls.name} task has target {' or '.join(cls.targets)}, got {config.target!r}",

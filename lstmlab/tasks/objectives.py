@@ -55,23 +55,30 @@ class SquaredError(Objective):
 
 
 class CategoricalCrossEntropy(Objective):
-    """A softmax over the task's K classes; targets y are class indices (float32 holding 0 .. K-1), p is
-    y's shape plus a trailing axis of K probabilities."""
+    """A softmax over the task's K classes, given as log-probabilities (a log-softmax read-out); targets y
+    are class indices (float32 holding 0 .. K-1), p is y's shape plus a trailing axis of K.
 
-    name, activation, loss_name, prediction = "categorical", "softmax", "cross-entropy", "class"
+    Log-probabilities, not probabilities: a probability clipped at EPSILON (as keras.losses clip) has
+    no gradient below it, and a read-out that learns the common class first (the copy task's blanks)
+    can push the rare classes under it and never come back. Log-probabilities are also logits, so
+    Keras's losses take them with `from_logits=True`.
+    """
+
+    name, activation, loss_name, prediction = "categorical", "log_softmax", "cross-entropy", "class"
     categorical = True
 
     def loss(self, y, p):
         from keras import ops
 
-        # (..., K) probabilities, clipped like keras.losses -> (...) the -log probability of class y
-        return ops.sparse_categorical_crossentropy(ops.cast(y, "int32"), p)
+        # (..., K) log-probabilities -> (...) the -log probability of class y
+        return ops.sparse_categorical_crossentropy(ops.cast(y, "int32"), p, from_logits=True)
 
     def numpy_loss(self, y, p):
-        p = p.astype(np.float64)  # (..., K): normalised, then clipped, as keras.losses do
-        p = np.clip(p / p.sum(axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
-        picked = np.take_along_axis(p, y.astype(np.int64)[..., None], axis=-1)[..., 0]  # (...)
-        return float(-np.mean(np.log(picked)))
+        logits = p.astype(np.float64)  # (..., K): renormalised, as from_logits does
+        top = logits.max(axis=-1, keepdims=True)
+        log_p = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+        picked = np.take_along_axis(log_p, y.astype(np.int64)[..., None], axis=-1)[..., 0]  # (...)
+        return float(-np.mean(picked))
 
 
 CLASSIFICATION = BinaryCrossEntropy()
