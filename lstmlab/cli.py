@@ -366,7 +366,8 @@ def _add_bench_command(commands) -> None:
 
     bench = commands.add_parser("bench", help="time lstmlab's training against Keras, TensorFlow and PyTorch",
                                 description="Interleaved, side-by-side training throughput; writes DIR/bench.json.")
-    bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only (about a minute)")
+    bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only, the GRU rows only if --impls names them "
+                       "(about a minute)")
     bench.add_argument("--reps", type=_positive_int, default=5, help="timed repetitions per implementation (%(default)s)")
     bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="directory for bench.json (%(default)s)")
     bench.add_argument("--impls", type=_impl_list, default=None, metavar="A,B",
