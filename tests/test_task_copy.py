@@ -236,3 +236,20 @@ def test_long_copy_inputs_are_predicted_in_windows_with_the_same_result(monkeypa
     windowed = trainer.predict(x)
     assert windowed.shape == whole.shape == (50, T + 20, 9)
     np.testing.assert_allclose(windowed, whole, atol=1e-5)
+
+
+def test_a_copy_model_saves_loads_and_trains_as_a_keras_model(tmp_path, data):
+    import keras
+
+    task = tasks.of(CONFIG)
+    model = build_model(ModelConfig("gru", 1, 5), seed=0, task=task)
+    x, y = data["train"]
+    model.save(tmp_path / "copy.keras")
+    again = keras.saving.load_model(tmp_path / "copy.keras")
+    assert again.get_config()["classes"] == 9
+    np.testing.assert_allclose(ops.convert_to_numpy(again(x[:3])), ops.convert_to_numpy(model(x[:3])), atol=1e-6)
+    # Log-probabilities are logits to Keras's loss; "accuracy" is per-step class accuracy.
+    again.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    logs = again.evaluate(x, y, verbose=0, return_dict=True)
+    assert logs["loss"] == pytest.approx(task.score(ops.convert_to_numpy(again(x)), y).loss, rel=1e-4)
+    assert 0 <= logs["accuracy"] <= 1
