@@ -128,11 +128,12 @@ def _add_task_flags(parser, seed_help: str, task_classes):
                        help=f"split sizes ({d.n_train},{d.n_val},{d.n_test})")
     group.add_argument("--target", choices=TARGETS,
                        help="final: one answer per sequence, on its last step; per-step: an answer at every step "
-                            "(integration only; default final)")
+                            "(integration; the copy task has only per-step; default final)")
     group.add_argument("--objective", choices=OBJECTIVES,
                        help="classification: a probability under cross-entropy; regression: a value under squared "
-                            "error; label-regression: squared error on the 0/1 label (the task's default: "
-                            "classification for integration, regression for adding)")
+                            "error; label-regression: squared error on the 0/1 label; categorical: a softmax over the "
+                            "task's classes under cross-entropy (the task's default: classification for integration, "
+                            "regression for adding, categorical for copy)")
     group.add_argument("--seed", type=_non_negative_int, help=f"{seed_help} ({d.seed})")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
@@ -363,7 +364,8 @@ def _add_bench_command(commands) -> None:
 
     bench = commands.add_parser("bench", help="time lstmlab's training against Keras, TensorFlow and PyTorch",
                                 description="Interleaved, side-by-side training throughput; writes DIR/bench.json.")
-    bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only (about a minute)")
+    bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only, the GRU rows only if --impls names them "
+                       "(about a minute)")
     bench.add_argument("--reps", type=_positive_int, default=5, help="timed repetitions per implementation (%(default)s)")
     bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="directory for bench.json (%(default)s)")
     bench.add_argument("--impls", type=_impl_list, default=None, metavar="A,B",

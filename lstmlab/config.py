@@ -85,7 +85,8 @@ class TaskConfig:
     ("mymodule:MyTask", "./my_task.py:MyTask"), or the class itself (stored as its spec).
     `target` "final" asks about the whole sequence on its last step; "per-step" at every step.
     `objective` "classification" trains a probability with cross-entropy, "regression" a value with
-    squared error, "label-regression" (integration) a value with squared error on the 0/1 label.
+    squared error, "label-regression" (integration) a value with squared error on the 0/1 label,
+    "categorical" (copy) a softmax over the task's classes with cross-entropy.
     `settings`: the task's own (its `Task.settings`, e.g. the integration task's `threshold`), each
     defaulted and checked by the task, and readable as an attribute: `config.threshold`.
     """

@@ -158,7 +158,8 @@ def replay_predictions(model, trainable, non_trainable, x, states, start, size: 
     before it (the state before step max(0, s - depth + 1), gradient stopped), so that the gradient
     of the prediction at step s reaches inputs s - depth + 1 .. s and no others.
 
-    x (B, T, F); states as in `forward_states`. Returns ((B, size) predictions, non_trainable).
+    x (B, T, F); states as in `forward_states`. Returns ((B, size) predictions, (B, size, K) for K classes,
+    non_trainable).
     Costs size x depth steps: every replay is run as its own sequence, side by side.
     """
     import jax
@@ -173,9 +174,13 @@ def replay_predictions(model, trainable, non_trainable, x, states, start, size: 
                            states)  # (size*B, width) per state array
     (p, _), non_trainable = model.stateless_call(trainable, non_trainable, xs, initial_state=initial,
                                                  return_state=True)
-    p = p.reshape(size, b, depth) if p.ndim == 2 else jnp.broadcast_to(p.reshape(size, b, 1), (size, b, depth))
-    p = jnp.take_along_axis(p, (steps - first)[:, None, None], axis=2)[..., 0]  # (size, B): the one at step s
-    return p.T, non_trainable
+    # (size, B, depth, *classes): a softmax read-out adds a trailing axis of K classes
+    classes = p.shape[2:] if model.per_step else p.shape[1:]
+    p = p.reshape(size, b, depth, *classes) if model.per_step else \
+        jnp.broadcast_to(p.reshape(size, b, 1, *classes), (size, b, depth, *classes))
+    at = (steps - first).reshape(size, 1, 1, *(1 for _ in classes))
+    p = jnp.take_along_axis(p, at, axis=2)[:, :, 0]  # (size, B, *classes): the one at step s
+    return jnp.moveaxis(p, 0, 1), non_trainable
 
 
 def replay_window(model, trainable, non_trainable, x, states, start, size: int, depth: int):
@@ -183,7 +188,7 @@ def replay_window(model, trainable, non_trainable, x, states, start, size: int, 
     steps before the window's end (from the kept state at cut = max(0, start + size - depth), gradient
     stopped), so that every prediction's gradient reaches back to the cut and no further.
 
-    x (B, T, F); states as in `forward_states`. Returns ((B, size) predictions, non_trainable). Costs
+    x (B, T, F); states as in `forward_states`. Returns ((B, size, *classes) predictions, non_trainable). Costs
     `depth` steps: near the sequence's start the replay runs on past the window (its later steps cannot
     reach the window's predictions, and get no gradient).
     """
@@ -196,4 +201,4 @@ def replay_window(model, trainable, non_trainable, x, states, start, size: int, 
     initial = jax.tree.map(lambda leaf: jax.lax.stop_gradient(leaf[cut]), states)  # (B, width) per state array
     (p, _), non_trainable = model.stateless_call(trainable, non_trainable, xs, initial_state=initial,
                                                  return_state=True)
-    return jax.lax.dynamic_slice_in_dim(p, start - cut, size, axis=1), non_trainable  # (B, size)
+    return jax.lax.dynamic_slice_in_dim(p, start - cut, size, axis=1), non_trainable  # (B, size, *classes)
