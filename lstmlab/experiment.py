@@ -222,6 +222,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
 
     `callbacks` go to `fit`, with a TensorBoardLogger into `tensorboard`/NAME when `tensorboard` is given.
     """
+    from lstmlab.core.gate_init import initialize_gates
     from lstmlab.core.model import build_model
     from lstmlab.core.train import Trainer, fit
 
@@ -239,6 +240,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     checkpoint = Checkpoint(directory / "checkpoint.npz", description, config.train.checkpoint_every)
     task = tasks.of(config.task)
     model = build_model(model_config, seed=config.train.init_seed, task=task)
+    initialize_gates(model, config.train, config.task.seq_len)  # --forget-bias, --init chrono
     trainer = Trainer(model, config.train, task)
     try:
         fitted = fit(trainer, data["train"], data["val"], verbose=verbose, checkpoint=checkpoint,

@@ -13,12 +13,14 @@ def train_one(config: RunConfig, cache_dir: Path, observe=None):
     every compiled call of training.
     """
     from lstmlab.core.data import load_or_create
+    from lstmlab.core.gate_init import initialize_gates
     from lstmlab.core.model import build_model
     from lstmlab.core.train import Trainer, fit
 
     data, _ = load_or_create(config.task, cache_dir)
     task = tasks.of(config.task)
     model = build_model(config.models[0], seed=config.train.init_seed, task=task)
+    initialize_gates(model, config.train, config.task.seq_len)
     trainer = Trainer(model, config.train, task)
     if observe:
         observe(trainer, data, 0, 0)
