@@ -36,6 +36,7 @@ class Progress:
     step_losses: list[float] = field(default_factory=list)  # those steps' losses
     history: list[EpochRecord] = field(default_factory=list)
     train_seconds: float = 0.0
+    criterion: dict | None = None  # the paper's stopping rule's state (criterion.PaperCriterion.state)
 
 
 class Checkpoint:
