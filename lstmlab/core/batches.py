@@ -76,7 +76,8 @@ class Stream:
         return StreamEpoch(self, (epoch - 1) * self.steps)
 
     def head(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The stream's first n sequences (x (n, T, F), targets (n, ...)): what epoch 0's train loss scores."""
+        """The stream's first n sequences (x (n, T, F), targets (n, ...)): epoch 0's train loss scores as
+        many as the validation set holds."""
         batches = [self.batch(step) for step in range(steps_per_epoch(n, self.batch_size))]
         return (np.concatenate([x for x, _ in batches])[:n], np.concatenate([y for _, y in batches])[:n])
 

@@ -59,6 +59,13 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
         should_stop: Callable[[int, int], bool] | None = None, measure_untrained: bool = True) -> FitResult:
     """Train for `config.epochs`; record train loss and validation metrics before and after each epoch.
 
+    `train` is the training set (x, y), or a `batches.Stream` of fresh batches (--stream): each epoch
+    then takes the stream's next `train.steps` batches, and epoch 0's train loss is the untrained model's
+    on its first len(val) sequences. With `config.stop` "paper" the paper's stopping rule
+    (core/criterion.py) is fed every call's training errors and ends training at the end of the call in
+    which it first held; its state is kept in the checkpoint, and `FitResult.sequences_to_criterion` says
+    when it held.
+
     Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed;
     `measure_untrained=False` skips that pass over the data (epoch 0's losses and accuracy are then NaN),
     for a caller that scores the model its own way and would wait for it (the adding study).
@@ -149,9 +156,8 @@ def _start(trainer: Trainer, train, val, checkpoint: Checkpoint | None, steps: i
     if not saved and not measure_untrained:
         return Progress(history=[EpochRecord(0, math.nan, math.nan, math.nan, 0.0)]), []
     if not saved:
-        # A stream has no training set: the untrained model is scored on its first epoch's sequences.
-        start_loss = trainer.evaluate(*(train.head(train.steps * train.batch_size) if isinstance(train, Stream)
-                                        else train)).loss
+        # A stream has no training set: the untrained model is scored on its first len(val) sequences.
+        start_loss = trainer.evaluate(*(train.head(len(val[0])) if isinstance(train, Stream) else train)).loss
         val_metrics = trainer.evaluate(*val)
         return Progress(history=[EpochRecord(0, start_loss, val_metrics.loss, val_metrics.accuracy, 0.0)]), []
     arrays, progress = saved
