@@ -13,7 +13,8 @@ from pathlib import Path
 import lstmlab
 from lstmlab import cells, tasks
 from lstmlab.api import DEFAULT_CACHE
-from lstmlab.config import FIELDS, INITS, LR_SCHEDULES, STOPS, TBPTT_SCHEMES, RunConfig, TaskConfig, TrainConfig, with_values
+from lstmlab.config import (FIELDS, INITS, LR_SCHEDULES, STOPS, TBPTT_SCHEMES, RunConfig, TaskConfig, TrainConfig,
+                            with_values)
 from lstmlab.errors import ConfigError, NonFiniteLossError, RunsFailedError, UserError, WrongBackendError
 
 DEFAULT_OUT = Path("runs/reference")
