@@ -79,3 +79,17 @@ def test_a_run_with_every_option_resumes_to_the_uninterrupted_result(tmp_path, m
     (again,) = resumed["models"]
     assert again["step_losses"] == model["step_losses"] and again["paper_test"] == model["paper_test"]
     np.testing.assert_equal(again["history"][-1]["val_loss"], model["history"][-1]["val_loss"])
+
+
+@pytest.mark.slow
+def test_a_stream_run_gives_the_same_numbers_in_worker_processes(tmp_path):
+    from lstmlab.config import TaskConfig, TrainConfig
+    from lstmlab.experiment import run_experiment
+
+    config = RunConfig(task=TaskConfig(name="adding", seq_len=22, n_train=320, n_val=64, n_test=64),
+                       cells=("lstm", "gru"), layers=(1,), units=4,
+                       train=TrainConfig(epochs=1, steps_per_call=5, learning_rate=0.01, **VALUES))
+    inline = run_experiment(config, tmp_path / "inline", tmp_path / "cache", verbose=False, workers=1)
+    workers = run_experiment(config, tmp_path / "workers", tmp_path / "cache", verbose=False, workers=2)
+    for a, b in zip(inline["models"], workers["models"]):
+        assert a["step_losses"] == b["step_losses"] and a["paper_test"] == b["paper_test"]
