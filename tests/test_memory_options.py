@@ -63,6 +63,8 @@ def test_a_run_with_every_option_resumes_to_the_uninterrupted_result(tmp_path, m
     reference = run_experiment(config, tmp_path / "a", cache, verbose=False, workers=1)
     (model,) = reference["models"]
     assert model["paper_test"]["test_sequences"] == 2560 and "sequences_to_criterion" in model
+    report = (tmp_path / "a" / "report.md").read_text()
+    assert f"{model['paper_test']['test_failures']} of 2,560 fresh test sequences" in report
     calls = {"n": 0}
 
     def crash(name):
