@@ -94,3 +94,27 @@ def test_fit_stops_at_the_end_of_the_call_where_the_rule_held(tmp_path, monkeypa
     again = fit(Trainer(build_model(ModelConfig("lstm", 1, 4), seed=0, task=task), config, task),
                 data["train"], data["val"], verbose=False, checkpoint=checkpoint)
     assert steps["done"] == 75 and again.sequences_to_criterion == 73 * 32  # resumed: nothing more to train
+
+
+def test_the_training_predictions_come_back_whole_from_two_devices():
+    import jax
+
+    from lstmlab.config import ModelConfig
+    from lstmlab.core.batches import stack_batches
+    from lstmlab.core.model import build_model
+    from lstmlab.core.train import Trainer
+
+    if len(jax.devices("cpu")) < 2:
+        pytest.skip("needs 2 CPU devices")
+    task = tasks.of(TaskConfig(name="adding", seq_len=22, n_train=64, n_val=32, n_test=32))
+    xs, ys, ws = stack_batches(*task.generate()["train"], 32)
+    first = {}
+    for devices in (1, 2):
+        trainer = Trainer(build_model(ModelConfig("lstm", 1, 4), seed=0, task=task),
+                          TrainConfig(devices=devices), task)
+        trainer.train_steps(xs, ys, ws)
+        assert trainer.predictions.shape == (2, 32)
+        first[devices] = trainer.predictions[0]  # before any update: the untrained model's on batch 1
+    np.testing.assert_allclose(first[2], first[1], rtol=1e-5, atol=1e-6)
+    untrained = Trainer(build_model(ModelConfig("lstm", 1, 4), seed=0, task=task), TrainConfig(), task)
+    np.testing.assert_allclose(first[1], untrained.predict(xs[0]), rtol=1e-5, atol=1e-6)  # before the update
