@@ -13,7 +13,8 @@ from pathlib import Path
 import lstmlab
 from lstmlab import cells, tasks
 from lstmlab.api import DEFAULT_CACHE
-from lstmlab.config import FIELDS, LR_SCHEDULES, TBPTT_SCHEMES, RunConfig, TaskConfig, TrainConfig, with_values
+from lstmlab.config import (FIELDS, INITS, LR_SCHEDULES, STOPS, TBPTT_SCHEMES, RunConfig, TaskConfig, TrainConfig,
+                            with_values)
 from lstmlab.errors import ConfigError, NonFiniteLossError, RunsFailedError, UserError, WrongBackendError, one_line
 
 DEFAULT_OUT = Path("runs/reference")
@@ -60,6 +61,13 @@ def _positive_float(text: str) -> float:
     value = _finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
     return value
 
 
@@ -281,6 +289,25 @@ def _add_run_command(commands, task_classes) -> None:
     group.add_argument("--checkpoint-every", type=_non_negative_int, metavar="STEPS",
                        help=f"checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only "
                             f"({t.checkpoint_every})")
+    group = run.add_argument_group("long memory (issue 20; docs/usage/run.md)")
+    group.add_argument("--forget-bias", type=_finite_float, metavar="B",
+                       help="initial bias of the gate that keeps the state: the LSTM's forget gate, the GRU's update "
+                            "gate (default: the cell's own, LSTM 1, GRU 0)")
+    group.add_argument("--init", choices=INITS,
+                       help="chrono: keep-gate biases log(u), u ~ U(1, T_MAX - 1) per unit, the LSTM's input-gate "
+                            f"biases their negatives (Tallec & Ollivier 2018) ({t.init})")
+    group.add_argument("--chrono-max", type=_integer, metavar="T_MAX",
+                       help="the longest time scale of --init chrono (default: the task's --seq-len)")
+    group.add_argument("--clip-norm", type=_non_negative_float, metavar="C",
+                       help="scale each gradient down to global L2 norm C before Adam's update; 0: off "
+                            f"({t.clip_norm:g})")
+    group.add_argument("--stream", action="store_const", const=True,
+                       help="train on fresh sequences, every batch drawn from (data seed, step); an epoch is "
+                            "--samples' TRAIN count of them; validation and test stay cached")
+    group.add_argument("--stop", choices=STOPS,
+                       help="paper: stop once the last 2,000 training sequences were all within 0.04 and their mean "
+                            "squared error below 0.01 (Hochreiter & Schmidhuber 1997; the adding task), then test "
+                            f"on 2,560 fresh sequences ({t.stop})")
     group = run.add_argument_group("run directory")
     group.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run directory to write (%(default)s)")
     group.add_argument("--resume", action="store_true",

@@ -15,6 +15,8 @@ from lstmlab.tasks.base import TASK_FIELDS
 
 LR_SCHEDULES = ("constant", "cosine")  # TrainConfig.lr_schedule
 TBPTT_SCHEMES = ("per-loss", "chunked", "williams-peng")  # TrainConfig.tbptt_scheme; core/tbptt.py implements them
+INITS = ("default", "chrono")  # TrainConfig.init; core/gate_init.py implements them
+STOPS = ("epochs", "paper")  # TrainConfig.stop; core/criterion.py implements the paper's rule
 
 # Seeds are kept below a million: a model's initializer seeds are seed * 1000 + small offsets, which
 # must stay inside the 32-bit range the initializers accept.
@@ -33,6 +35,8 @@ FIELDS = {
     "tbptt_scheme": ("train", "tbptt_scheme"), "devices": ("train", "devices"),
     "steps_per_call": ("train", "steps_per_call"), "eval_batch_size": ("train", "eval_batch_size"),
     "checkpoint_every": ("train", "checkpoint_every"),
+    "forget_bias": ("train", "forget_bias"), "init": ("train", "init"), "chrono_max": ("train", "chrono_max"),
+    "clip_norm": ("train", "clip_norm"), "stream": ("train", "stream"), "stop": ("train", "stop"),
 }
 # Train keys of files written before they were renamed -> today's names (config.json, study.json).
 RENAMED_TRAIN = {"seed": "init_seed", "checkpoint_steps": "checkpoint_every"}
@@ -209,6 +213,19 @@ class TrainConfig:
     # Part of the configuration, so the same config gives the same numbers wherever it runs; the sum
     # is taken in another order than on one device, so 1 and 2 agree only to float32 rounding.
     devices: int = 1
+    # Long memory (issue 20). The initial bias of the gate that keeps the state (LSTM: forget gate, GRU:
+    # update gate); None: the cell's own (LSTM 1, GRU 0). `init` "chrono" (Tallec & Ollivier 2018) draws
+    # those biases per unit as log(u), u ~ U(1, chrono_max - 1) (None: the task's seq_len); see core/gate_init.py.
+    forget_bias: float | None = None
+    init: str = "default"
+    chrono_max: int | None = None
+    # Scale the whole gradient down to this global L2 norm before Adam's update when it is larger; 0: off.
+    clip_norm: float = 0.0
+    # Train on fresh sequences, every batch a pure function of (data seed, step) (core/batches.py's
+    # Stream); an epoch is steps_per_epoch(n_train, batch_size) such batches.
+    stream: bool = False
+    # "epochs": train all epochs; "paper": stop at Hochreiter & Schmidhuber's criterion (core/criterion.py).
+    stop: str = "epochs"
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "steps_per_call", "eval_batch_size", "devices"):
@@ -231,6 +248,30 @@ class TrainConfig:
         if not 0 < self.learning_rate <= 1:
             raise ConfigError(f"learning_rate must be in (0, 1], got {self.learning_rate!r} (e.g. 0.001)", field="lr")
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        self._check_long_memory()
+
+    def _check_long_memory(self):
+        if self.forget_bias is not None:
+            _finite("forget_bias", self.forget_bias)
+            object.__setattr__(self, "forget_bias", float(self.forget_bias))
+        _choice("init", self.init, INITS)
+        if self.chrono_max is not None:
+            if self.init != "chrono":
+                raise ConfigError("chrono_max applies to init chrono: add --init chrono or drop --chrono-max",
+                                  field="chrono_max")
+            if isinstance(self.chrono_max, bool) or not isinstance(self.chrono_max, int) or self.chrono_max < 3:
+                raise ConfigError(f"chrono_max must be an integer >= 3 (u ~ U(1, chrono_max - 1)), got "
+                                  f"{self.chrono_max!r}", field="chrono_max")
+        if self.init == "chrono" and self.forget_bias is not None:
+            raise ConfigError("forget_bias and init chrono both set the forget biases: drop one of them",
+                              field="forget_bias")
+        _finite("clip_norm", self.clip_norm)
+        object.__setattr__(self, "clip_norm", float(self.clip_norm))
+        if self.clip_norm < 0:
+            raise ConfigError(f"clip_norm must be >= 0 (0: off), got {self.clip_norm!r}", field="clip_norm")
+        if not isinstance(self.stream, bool):
+            raise ConfigError(f"stream must be true or false, got {self.stream!r}", field="stream")
+        _choice("stop", self.stop, STOPS)
 
 
 @dataclass(frozen=True)
@@ -259,11 +300,28 @@ class RunConfig:
         if len(set(names)) != len(names):
             raise ConfigError(f"two cells give their models the same name ({', '.join(names)}): give each cell its "
                               "own `kind`", field="cells")
+        self._check_long_memory()
         if min(self.task.n_train, self.task.n_val, self.task.n_test) < self.train.batch_size:
             raise ConfigError(
                 f"every split needs at least one batch of {self.train.batch_size} samples, got "
                 f"{self.task.n_train},{self.task.n_val},{self.task.n_test} (or lower batch_size)",
                 field="n_train")
+
+    def _check_long_memory(self):
+        """The long-memory options against the task and cells (TrainConfig checked each alone)."""
+        train, task = self.train, self.task
+        if train.forget_bias is not None or train.init != "default":
+            gateless = [cell for cell in self.cells if cell in cells.GATELESS]
+            if gateless:
+                flag = "forget_bias" if train.forget_bias is not None else "init"
+                raise ConfigError(f"the {gateless[0]} cell has no gate that keeps its state, so {flag} cannot apply: "
+                                  f"drop it or leave {gateless[0]} out of cells", field=flag)
+        if train.init == "chrono" and train.chrono_max is None and task.seq_len < 3:
+            raise ConfigError(f"init chrono takes chrono_max from seq_len ({task.seq_len}), which is below 3: set "
+                              "chrono_max (>= 3)", field="chrono_max")
+        if train.stop == "paper" and (task.target != "final" or task.objective != "regression"):
+            raise ConfigError(f"stop paper needs a final-step regression target (the adding task), not "
+                              f"{task.target} {task.objective}: use stop epochs", field="stop")
 
     @property
     def models(self) -> list[ModelConfig]:

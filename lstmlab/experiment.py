@@ -31,7 +31,7 @@ from lstmlab import plugins, tasks
 from lstmlab.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 from lstmlab.core import budget, workdir
 from lstmlab.core.checkpoint import Checkpoint
-from lstmlab.core.data import load_or_create
+from lstmlab.core.data import cached_task, load_or_create, training_data
 from lstmlab.core.files import check_seal, save_weights_atomic, seal, write_atomic
 from lstmlab.errors import NonFiniteLossError, UserError
 from lstmlab.executors.progress import printer
@@ -131,7 +131,7 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
     write_atomic(out / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
 
     enable_compilation_cache(cache_dir)  # compiled programs, next to the datasets
-    data, entry = load_or_create(config.task, cache_dir, rebuild=rebuild_cache, log=say)
+    data, entry = load_or_create(cached_task(config), cache_dir, rebuild=rebuild_cache, log=say)
     say(f"data: {entry}")
 
     records = {}
@@ -155,7 +155,9 @@ def _run(config: RunConfig, out: Path, cache_dir: Path, force: bool, verbose: bo
 
     results = {
         "models": models,
-        "baselines": tasks.of(config.task).baselines(data["train"][1], data["test"][1]),
+        # A stream caches no training set: its baselines learn from the validation targets instead.
+        "baselines": tasks.of(config.task).baselines(data["val" if config.train.stream else "train"][1],
+                                                     data["test"][1]),
         "config": config.to_dict(),
         "data": {"cache_entry": str(entry)},
         "environment": environment(),  # lstmlab/provenance.py: versions, git commit, machine, backend
@@ -212,7 +214,7 @@ def train_model(model_config: ModelConfig, config: RunConfig, directory: str, ca
     from lstmlab.core.train import enable_compilation_cache
 
     enable_compilation_cache(Path(cache_dir))
-    data, _ = load_or_create(config.task, Path(cache_dir), rebuild=False)
+    data, _ = load_or_create(cached_task(config), Path(cache_dir), rebuild=False)
     return _train_model(model_config, config, data, Path(directory), False, None, tensorboard)
 
 
@@ -222,6 +224,7 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
 
     `callbacks` go to `fit`, with a TensorBoardLogger into `tensorboard`/NAME when `tensorboard` is given.
     """
+    from lstmlab.core.gate_init import initialize_gates
     from lstmlab.core.model import build_model
     from lstmlab.core.train import Trainer, fit
 
@@ -239,9 +242,10 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
     checkpoint = Checkpoint(directory / "checkpoint.npz", description, config.train.checkpoint_every)
     task = tasks.of(config.task)
     model = build_model(model_config, seed=config.train.init_seed, task=task)
+    initialize_gates(model, config.train, config.task.seq_len)  # --forget-bias, --init chrono
     trainer = Trainer(model, config.train, task)
     try:
-        fitted = fit(trainer, data["train"], data["val"], verbose=verbose, checkpoint=checkpoint,
+        fitted = fit(trainer, training_data(config, data), data["val"], verbose=verbose, checkpoint=checkpoint,
                      callbacks=callbacks)
     except NonFiniteLossError as err:
         kept = (f"the last good checkpoint is kept in {checkpoint.path}" if checkpoint.path.exists()
@@ -261,6 +265,13 @@ def _train_model(model_config: ModelConfig, config: RunConfig, data, directory: 
         "history": [asdict(h) for h in fitted.history],
         "step_losses": fitted.step_losses,
     }
+    if config.train.stop == "paper":  # the rule's count, then the paper's test on fresh sequences
+        from lstmlab.core.criterion import fresh_test
+        from lstmlab.report import paper_summary
+
+        record["sequences_to_criterion"] = fitted.sequences_to_criterion
+        record["paper_test"] = fresh_test(trainer, task)
+        say(f"{model_config.name}: {paper_summary(record)}")
     write_atomic(directory / "config.json", json.dumps(description, indent=2) + "\n")
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=list(record["history"][0]))

@@ -29,6 +29,10 @@ def render_report(results: dict, figure_name: str = "curves.png") -> str:
     for baseline in results["baselines"]:
         loss = "" if baseline["loss"] is None else f"{baseline['loss']:.4f}"
         lines.append(f"| {baseline['name']} (baseline) | 0 | {baseline['accuracy']:.4f} | {loss} | | | | |")
+    stopped = [m for m in results["models"] if "paper_test" in m]
+    if stopped:
+        lines += ["", "The paper's stopping rule (`--stop paper`) and its test on fresh sequences:", ""]
+        lines += [f"- {m['name']}: {paper_summary(m)}" for m in stopped]
     lines += [
         "",
         f"Wall time of the whole run: {results['wall_seconds']:.1f} s.",
@@ -51,3 +55,11 @@ def _truncation(train: dict, seq_len: int) -> str:
         return (f"Williams & Peng's BPTT(h = {depth}; h' = {every or depth}): every h' steps their losses "
                 f"backpropagated together to one cut {depth} steps back")
     return f"TBPTT(k1 = {every or depth}, k2 = {depth}): each loss truncated to its own last {depth} steps"
+
+
+def paper_summary(record: dict) -> str:
+    """A model record's line on the paper's stopping rule and its test (`--stop paper`)."""
+    seen, test = record["sequences_to_criterion"], record["paper_test"]
+    reached = f"criterion after {seen:,} training sequences" if seen is not None else "criterion not reached"
+    return (f"{reached}; {test['test_failures']} of {test['test_sequences']:,} fresh test sequences off by >= 0.04 "
+            f"(largest error {test['test_max_error']:.4f})")

@@ -11,6 +11,7 @@ pass its spec wherever a cell name goes (docs: Extending).
 """
 
 NAMES = ("lstm", "gru", "rnn")
+GATELESS = ("rnn",)  # lstmlab's cells with no gate that keeps the state: --forget-bias and --init refuse them
 GROUP = "lstmlab.cells"  # the entry-point group of cells from installed packages
 
 
@@ -51,4 +52,4 @@ def kind(cell) -> str:
     return cell if isinstance(cell, str) and cell in NAMES else get(cell).kind
 
 
-__all__ = ["NAMES", "GROUP", "check", "get", "kind", "resolve"]
+__all__ = ["NAMES", "GATELESS", "GROUP", "check", "get", "kind", "resolve"]

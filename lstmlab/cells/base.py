@@ -126,6 +126,23 @@ class RecurrentCell(keras.layers.Layer):
         self.bias = self.add_weight(shape=shape, initializer=initializer or self.bias_initializer, name="bias",
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
+    def set_memory_biases(self, keep, admit=None):
+        """Set the initial biases of the gate that keeps the state (`keep`, (u,)) and, where the cell has
+        its own, of the gate that admits new input (`admit`, (u,)) (--forget-bias, --init chrono).
+
+        A cell with such gates overrides this; the others cannot keep a state by a bias, so they refuse.
+        """
+        from lstmlab.errors import ConfigError
+
+        raise ConfigError(f"the {self.kind} cell has no gate that keeps its state, so --forget-bias and --init "
+                          f"chrono cannot apply to it: drop them or use a gated cell (lstm, gru)")
+
+    def _require_bias(self):
+        if self.bias is None:
+            from lstmlab.errors import ConfigError
+
+            raise ConfigError(f"the {self.kind} cell was built with use_bias=False: its gate biases cannot be set")
+
     def zero_state(self, like):
         """Zero states for the batch of `like` (B, ...): one (B, width) array per state_size entry."""
         column = ops.zeros_like(like[:, :1])  # (B, 1); works for an unknown B

@@ -43,6 +43,16 @@ class GRUCell(RecurrentCell):
         self.add_kernels(input_shape[-1])
         self.add_bias((2, 3 * self.units))  # row 0: input bias, row 1: recurrent bias
 
+    def set_memory_biases(self, keep, admit=None):
+        """Update-gate biases `keep` (u,): z = sigmoid(x_z + h_z + b_in_z + b_rec_z) is the share of h_tm1
+        kept, so a positive bias keeps the state. The input row takes `keep`, the recurrent row 0, so
+        their sum is `keep`. `admit` is ignored: the GRU admits 1 - z, tied to the keep gate, and
+        sigmoid(-b) = 1 - sigmoid(b) is the LSTM's chrono input bias already (core/gate_init.py)."""
+        self._require_bias()
+        u, bias = self.units, ops.convert_to_numpy(self.bias).copy()  # (2, 3u), gates z, r, h
+        bias[0, :u], bias[1, :u] = keep, 0.0
+        self.bias.assign(bias)
+
     def project_inputs(self, inputs):
         """(..., in) -> (..., 3u): x W + b_in for the z, r and h parts."""
         projected = ops.matmul(inputs, self.kernel)

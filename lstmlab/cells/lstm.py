@@ -70,6 +70,15 @@ class LSTMCell(RecurrentCell):
 
         self.add_bias((4 * u,), bias_init)
 
+    def set_memory_biases(self, keep, admit=None):
+        """Forget-gate biases `keep` (u,) and, if given, input-gate biases `admit` (u,) (core/gate_init.py)."""
+        self._require_bias()
+        u, bias = self.units, ops.convert_to_numpy(self.bias).copy()
+        bias[u: 2 * u] = keep  # gates i, f, c, o
+        if admit is not None:
+            bias[:u] = admit
+        self.bias.assign(bias)
+
     def project_inputs(self, inputs):
         """(..., in) -> (..., 4u): the input part of all four gates, x W + b."""
         projected = ops.matmul(inputs, self.kernel)

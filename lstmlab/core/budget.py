@@ -43,7 +43,8 @@ def estimate(config) -> Estimate:
     per_step_target = tasks.of(task).per_step
     read_out = tasks.of(task).read_out_width  # K for a softmax over K classes, else 1
     u, t, b = config.units, task.seq_len, train.batch_size
-    n = task.n_train + task.n_val + task.n_test
+    # A stream (--stream) caches one batch of training data; epoch 0 scores its first n_val sequences.
+    n = (task.n_val if train.stream else task.n_train) + task.n_val + task.n_test
     gates = max(cells.get(name).gate_blocks for name in config.cells)  # the largest cell sizes the run
     parameters = 0
     for layers in config.layers:

@@ -3,8 +3,9 @@
 One `.npz` file per model holds the arrays the trainer gives it (`Trainer.get_state`: the parameters,
 the non-trainable variables, the optimizer's state: Adam's step count and moments; `fit` appends the
 finished epochs' step losses as a last array) and a JSON `Progress` (epochs done, position in the
-current epoch, that epoch's step losses so far, the history). The data order needs no saving: each
-epoch's shuffle is a function of (seed, epoch). The file is replaced atomically, so a crash leaves the
+current epoch, that epoch's step losses so far, the history, and with `--stop paper` the stopping
+rule's state). The data order needs no saving: each epoch's shuffle is a function of (seed, epoch),
+and a stream's batch (`--stream`) of (seed, step). The file is replaced atomically, so a crash leaves the
 previous checkpoint intact; a fit stopped between calls (`fit`'s `should_stop`) saves where it stopped.
 """
 
@@ -36,6 +37,7 @@ class Progress:
     step_losses: list[float] = field(default_factory=list)  # those steps' losses
     history: list[EpochRecord] = field(default_factory=list)
     train_seconds: float = 0.0
+    criterion: dict | None = None  # the paper's stopping rule's state (criterion.PaperCriterion.state)
 
 
 class Checkpoint:

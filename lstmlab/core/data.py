@@ -8,6 +8,7 @@ reading one complete copy. Every load re-checks the manifest and the checksums; 
 reported, never used.
 """
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmlab import tasks
-from lstmlab.config import TaskConfig
+from lstmlab.config import RunConfig, TaskConfig
 from lstmlab.core import workdir
 from lstmlab.core.faults import fault_point
 from lstmlab.errors import UserError
@@ -40,6 +41,24 @@ def entry_path(config: TaskConfig, cache_dir: Path) -> Path:
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     variant = f"{config.target}-{config.objective}"
     return Path(cache_dir) / f"{tasks.get(config.name).name}-T{config.seq_len}-{variant}-seed{config.seed}-{digest}"
+
+
+def cached_task(config: RunConfig) -> TaskConfig:
+    """The task config whose splits a run caches: its own, or with --stream (whose training batches are
+    drawn fresh, batches.Stream) one with a single batch of training samples; the validation and test
+    splits are the same either way (each split draws from its own child of the seed)."""
+    if not config.train.stream:
+        return config.task
+    return dataclasses.replace(config.task, n_train=config.train.batch_size)
+
+
+def training_data(config: RunConfig, splits: Splits):
+    """What `fit` trains on: the cached (x, y) training split, or with --stream a batches.Stream."""
+    if not config.train.stream:
+        return splits["train"]
+    from lstmlab.core.batches import Stream
+
+    return Stream(tasks.of(config.task), config.train.batch_size, config.task.n_train)
 
 
 def load_or_create(config: TaskConfig, cache_dir: Path, rebuild: bool = True, log=print) -> tuple[Splits, Path]:

@@ -18,8 +18,9 @@ import keras
 import numpy as np
 
 from lstmlab.config import steps_per_epoch
-from lstmlab.core.batches import epoch_permutation, stack_batches
+from lstmlab.core.batches import Shuffled, Stream
 from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
+from lstmlab.core.criterion import PaperCriterion
 from lstmlab.core.faults import fault_point
 from lstmlab.errors import NonFiniteLossError, UserError, one_line
 
@@ -35,6 +36,8 @@ class FitResult:
     train_seconds: float = 0.0
     step_losses: list[float] = field(default_factory=list)  # every train step's loss, all epochs in order
     stopped_at: tuple[int, int] | None = None  # (epoch, step) where `should_stop` or a callback ended training
+    # With stop "paper": the training sequences seen when the paper's rule first held (None: it never did).
+    sequences_to_criterion: int | None = None
 
 
 def call_bounds(first: int, steps: int, per_call: int, every: int):
@@ -55,6 +58,13 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
         observe: Callable[[int, int], None] | None = None, callbacks=None,
         should_stop: Callable[[int, int], bool] | None = None, measure_untrained: bool = True) -> FitResult:
     """Train for `config.epochs`; record train loss and validation metrics before and after each epoch.
+
+    `train` is the training set (x, y), or a `batches.Stream` of fresh batches (--stream): each epoch
+    then takes the stream's next `train.steps` batches, and epoch 0's train loss is the untrained model's
+    on its first len(val) sequences. With `config.stop` "paper" the paper's stopping rule
+    (core/criterion.py) is fed every call's training errors and ends training at the end of the call in
+    which it first held; its state is kept in the checkpoint, and `FitResult.sequences_to_criterion` says
+    when it held.
 
     Epoch 0 is the untrained model (its train loss is measured on the training set), as in the seed;
     `measure_untrained=False` skips that pass over the data (epoch 0's losses and accuracy are then NaN),
@@ -92,8 +102,10 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
 
     Raises NonFiniteLossError when a step's loss is NaN or infinite.
     """
-    steps = steps_per_epoch(len(train[0]), trainer.config.batch_size)
+    steps = train.steps if isinstance(train, Stream) else steps_per_epoch(len(train[0]), trainer.config.batch_size)
     progress, finished = _start(trainer, train, val, checkpoint, steps, verbose, measure_untrained)
+    if trainer.config.stop == "paper":
+        progress.criterion = progress.criterion or PaperCriterion().state()
 
     def save():  # the state, then the finished epochs' step losses as its last array
         checkpoint.save(trainer.get_state() + [np.array(finished, np.float64)], progress)
@@ -101,6 +113,9 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
     hooks = _begin_callbacks(callbacks, trainer, steps, verbose)
     history, unfinished, stopped_at = progress.history, 0.0, None  # unfinished: the seconds of a stopped epoch
     for epoch in range(progress.epoch + 1, trainer.config.epochs + 1):
+        if _criterion_met(progress) and progress.step == 0:  # resumed after it stopped at an epoch's end
+            stopped_at = (epoch - 1, steps)
+            break
         if hooks:
             hooks.on_epoch_begin(epoch - 1)
         t0 = time.perf_counter()
@@ -124,7 +139,13 @@ def fit(trainer: Trainer, train, val, verbose: bool = True, checkpoint: Checkpoi
             break
     _end_callbacks(hooks, trainer)
     trainer.sync_to_model()
-    return FitResult(history, progress.train_seconds + unfinished, finished + progress.step_losses, stopped_at)
+    met_at = progress.criterion["met_at"] if progress.criterion else None
+    return FitResult(history, progress.train_seconds + unfinished, finished + progress.step_losses, stopped_at,
+                     met_at)
+
+
+def _criterion_met(progress: Progress) -> bool:
+    return bool(progress.criterion) and progress.criterion["met_at"] is not None
 
 
 def _start(trainer: Trainer, train, val, checkpoint: Checkpoint | None, steps: int, verbose: bool,
@@ -135,7 +156,8 @@ def _start(trainer: Trainer, train, val, checkpoint: Checkpoint | None, steps: i
     if not saved and not measure_untrained:
         return Progress(history=[EpochRecord(0, math.nan, math.nan, math.nan, 0.0)]), []
     if not saved:
-        start_loss = trainer.evaluate(*train).loss
+        # A stream has no training set: the untrained model is scored on its first len(val) sequences.
+        start_loss = trainer.evaluate(*(train.head(len(val[0])) if isinstance(train, Stream) else train)).loss
         val_metrics = trainer.evaluate(*val)
         return Progress(history=[EpochRecord(0, start_loss, val_metrics.loss, val_metrics.accuracy, 0.0)]), []
     arrays, progress = saved
@@ -157,33 +179,47 @@ def _train_epoch(trainer: Trainer, train, epoch: int, progress: Progress, *, hoo
     """Train epoch `epoch` from step `progress.step` in compiled calls, recording each call's step losses
     in `progress`; True when `should_stop` said so (`progress.step` is then where)."""
     config = trainer.config
-    x_train, y_train = train
-    order = epoch_permutation(len(x_train), config.init_seed, epoch)
-    xs, ys, ws = stack_batches(x_train, y_train, config.batch_size, order)
+    batches = train.epoch(epoch) if isinstance(train, Stream) else Shuffled(*train, config.batch_size,
+                                                                            config.init_seed, epoch)
     # The bar redraws itself on a terminal; in a log file the epoch summary line says enough.
-    bar = keras.utils.Progbar(len(xs), verbose=1 if verbose and sys.stdout.isatty() else 0,
+    bar = keras.utils.Progbar(len(batches), verbose=1 if verbose and sys.stdout.isatty() else 0,
                               unit_name="step")
-    for first, stop in call_bounds(progress.step, len(xs), config.steps_per_call, every):
+    if _criterion_met(progress):  # resumed after the paper's rule stopped it within this epoch
+        return True
+    for first, stop in call_bounds(progress.step, len(batches), config.steps_per_call, every):
         if hooks:
             hooks.on_train_batch_begin(stop - 1)
-        losses = trainer.train_steps(xs[first:stop], ys[first:stop], ws[first:stop])
+        xs, ys, ws = batches.take(first, stop)
+        losses = trainer.train_steps(xs, ys, ws)
         if not np.all(np.isfinite(losses)):
             bad = losses[~np.isfinite(losses)][0]
             raise NonFiniteLossError(f"the training loss became {bad} in epoch {epoch}, step {first + 1}")
+        met = progress.criterion is not None and _feed_criterion(progress, trainer.predictions - ys, ws)
         fault_point("train:chunk")
         progress.step_losses += losses.tolist()
         progress.step = stop
         bar.update(stop, [("loss", float(np.mean(progress.step_losses)))])  # the epoch's mean so far
         if hooks:
-            _report_steps(hooks, trainer, (epoch - 1) * len(xs) + np.arange(first + 1, stop + 1), losses)
+            _report_steps(hooks, trainer, (epoch - 1) * len(batches) + np.arange(first + 1, stop + 1), losses)
             hooks.on_train_batch_end(stop - 1, {"loss": math.fsum(losses.tolist()) / len(losses)})
         if observe:
             observe(epoch, stop)
-        if every and stop % every == 0 and stop < len(xs):
+        if every and stop % every == 0 and stop < len(batches):
             save()
+        if met:
+            _say(f"the paper's stopping rule held after {progress.criterion['met_at']:,} training sequences", verbose)
+            return True
         if should_stop and should_stop(epoch, stop):
             return True
     return False
+
+
+def _feed_criterion(progress: Progress, errors: np.ndarray, weights: np.ndarray) -> bool:
+    """One call's training errors (S, B) into the paper's rule kept in `progress`; True once it holds."""
+    criterion = PaperCriterion(**progress.criterion)
+    met = criterion.feed(errors, weights)
+    progress.criterion = criterion.state()
+    return met
 
 
 def _end_epoch(trainer: Trainer, epoch: int, val, progress: Progress, finished: list, hooks, seconds: float,

@@ -34,25 +34,35 @@ class TrainState(NamedTuple):
 
 def train_call(state: TrainState, batches: tuple, *, step):
     """A bound `train_step` over stacked batches xs (S, B, T, F), ys (S, B) or (S, B, T), ws (S, B),
-    in one `lax.scan` -> (state, (losses (S,), gradient norms (S, layers)))."""
+    in one `lax.scan` -> (state, (losses (S,), gradient norms (S, layers), final predictions (S, B)))."""
     import jax
 
     return jax.lax.scan(step, state, batches)
 
 
 def train_step(state: TrainState, batch: tuple, *, model, task, plan: Truncation, optimizer, layer_of: tuple,
-               devices: int = 1):
-    """One batch (x (B, T, F), y (B,) or (B, T), w (B,)) -> (state, (loss, per-layer gradient norms (layers,)))."""
-    apply = partial(apply_update, optimizer=optimizer, layer_of=layer_of, devices=devices)
+               devices: int = 1, clip_norm: float = 0.0):
+    """One batch (x (B, T, F), y (B,) or (B, T), w (B,)) -> (state, (loss, per-layer gradient norms (layers,),
+    final predictions (B,))).
+
+    The final predictions are the training forward pass's, before the update (with a final-step target;
+    NaN with per-step targets): what the paper's stopping rule (core/criterion.py) scores."""
+    apply = partial(apply_update, optimizer=optimizer, layer_of=layer_of, devices=devices, clip_norm=clip_norm)
     if plan.per_step and plan.scheme != "chunked" and not plan.full:  # per-loss or williams-peng windows
-        return per_loss_step(state, batch, model=model, task=task, plan=plan, apply=apply)
-    return chunk_step(state, batch, model=model, task=task, plan=plan, apply=apply)
+        state, outputs = per_loss_step(state, batch, model=model, task=task, plan=plan, apply=apply)
+    else:
+        state, outputs = chunk_step(state, batch, model=model, task=task, plan=plan, apply=apply)
+    if plan.per_step:
+        import jax.numpy as jnp
+
+        return state, (*outputs, jnp.full(batch[2].shape, jnp.nan, batch[2].dtype))
+    return state, outputs
 
 
 def step_without_norms(state: TrainState, batch: tuple, *, step):
     """A bound `train_step` returning (state, loss): unused, the norms' computation is left out when compiled
     (what `Trainer.step_memory_bytes` measures)."""
-    state, (loss, _) = step(state, batch)
+    state, (loss, *_) = step(state, batch)
     return state, loss
 
 
@@ -83,15 +93,15 @@ def chunk_step(state: TrainState, batch: tuple, *, model, task, plan: Truncation
     carry = (trainable, non_trainable, opt_vars, rnn_state)
     if not plan.per_step:
         carry, outputs = update(carry, (x[:, plan.forward_only:], y, w))
-        return TrainState(*carry[:3]), outputs
+        return TrainState(*carry[:3]), outputs  # (loss, norms, the predictions (B,) before the update)
     # Per-step targets: the whole chunks as one scan (B, n*k, F) -> (n, B, k, F), then the remainder.
     n, k = plan.seq_len // plan.every, plan.every
     xs = jax.numpy.swapaxes(x[:, : n * k].reshape(x.shape[0], n, k, x.shape[-1]), 0, 1)  # (n, B, k, F)
     ys = jax.numpy.swapaxes(y[:, : n * k].reshape(y.shape[0], n, k), 0, 1)  # (n, B, k)
-    carry, (losses, norms) = jax.lax.scan(lambda c, chunk: update(c, (*chunk, w)), carry, (xs, ys))
+    carry, (losses, norms, _) = jax.lax.scan(lambda c, chunk: update(c, (*chunk, w)), carry, (xs, ys))
     total, norm_total = losses.sum() * k, norms.sum(axis=0) * k
     if n * k < plan.seq_len:
-        carry, (loss, norm) = update(carry, (x[:, n * k:], y[:, n * k:], w))
+        carry, (loss, norm, _) = update(carry, (x[:, n * k:], y[:, n * k:], w))
         total += loss * (plan.seq_len - n * k)
         norm_total += norm * (plan.seq_len - n * k)
     # The mean per-step loss over the batch; the updates' gradient norms weighted the same way.
@@ -107,16 +117,17 @@ def chunk_update(carry: tuple, chunk: tuple, *, model, task, apply):
     # Differentiates with respect to the parameters only: the incoming state is a constant, which is
     # what stops the gradient between chunks.
     grad_fn = jax.value_and_grad(partial(chunk_loss, model=model, task=task), has_aux=True)
-    (loss, (non_trainable, rnn_state)), grads = grad_fn(trainable, non_trainable, *chunk, rnn_state)
+    (loss, (non_trainable, rnn_state, p)), grads = grad_fn(trainable, non_trainable, *chunk, rnn_state)
     trainable, opt_vars, outputs = apply(trainable, opt_vars, loss, grads, chunk[2])
-    return (trainable, non_trainable, opt_vars, rnn_state), outputs
+    # The chunk's predictions p before the update too: a final-step target's (B,) are train_step's third output.
+    return (trainable, non_trainable, opt_vars, rnn_state), (*outputs, p)
 
 
 def chunk_loss(trainable: list, non_trainable: list, x, y, w, rnn_state, *, model, task):
     """The chunk's loss from `rnn_state` -> (loss, (non_trainable, the state after the chunk))."""
     (p, rnn_state), non_trainable = model.stateless_call(
         trainable, non_trainable, x, initial_state=rnn_state, return_state=True)
-    return task.loss(y, p, w), (non_trainable, rnn_state)
+    return task.loss(y, p, w), (non_trainable, rnn_state, p)
 
 
 # ---- per-step targets in windows: per-loss (each loss through its own last k2 steps), williams-peng
@@ -169,15 +180,21 @@ def window_loss(trainable: list, non_trainable: list, x, y, w, states, start, si
 
 # ---- the update ------------------------------------------------------------------------------
 
-def apply_update(trainable: list, opt_vars: list, loss, grads: list, w, *, optimizer, layer_of: tuple, devices: int):
+def apply_update(trainable: list, opt_vars: list, loss, grads: list, w, *, optimizer, layer_of: tuple, devices: int,
+                 clip_norm: float = 0.0):
     """One optimizer step from a loss and its gradients (this device's share of them, with devices > 1)
-    -> (trainable, opt_vars, (loss, per-layer gradient norms))."""
+    -> (trainable, opt_vars, (loss, per-layer gradient norms)). `clip_norm` > 0 first scales the gradients
+    down to that global L2 norm when theirs is larger (the norms reported are the unclipped ones)."""
     import jax
 
     if devices > 1:  # this device's share of the batch: weigh it into the whole batch's mean
         share = jax.numpy.sum(w) / jax.lax.psum(jax.numpy.sum(w), BATCH_AXIS)
         loss, grads = jax.lax.psum((loss * share, jax.tree.map(lambda g: g * share, grads)), BATCH_AXIS)
-    norms = layer_norms(grads, layer_of)
+    norms = layer_norms(grads, layer_of)  # before clipping: what the gradient was
+    if clip_norm:  # scale the whole gradient to norm clip_norm when it is longer (global-norm clipping)
+        total = jax.numpy.sqrt(jax.numpy.sum(jax.numpy.square(norms)))
+        scale = jax.numpy.minimum(1.0, clip_norm / jax.numpy.maximum(total, 1e-30))
+        grads = jax.tree.map(lambda g: g * scale.astype(g.dtype), grads)
     trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
     return trainable, opt_vars, (loss, norms)
 

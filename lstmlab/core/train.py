@@ -99,7 +99,9 @@ def data_parallel(call, devices: int):
 
     P = jax.sharding.PartitionSpec
     mesh = jax.make_mesh((devices,), (BATCH_AXIS,), devices=_cpu_devices(devices))
-    call = jax.shard_map(call, mesh=mesh, in_specs=(P(), P(None, BATCH_AXIS)), out_specs=(P(), P()), check_vma=False)
+    # Outputs: the losses and norms are the same on every device; each holds its share of the predictions.
+    out_specs = (P(), (P(), P(), P(None, BATCH_AXIS)))
+    call = jax.shard_map(call, mesh=mesh, in_specs=(P(), P(None, BATCH_AXIS)), out_specs=out_specs, check_vma=False)
     return call, jax.sharding.NamedSharding(mesh, P()), jax.sharding.NamedSharding(mesh, P(None, BATCH_AXIS))
 
 
@@ -110,7 +112,7 @@ class Trainer:
     (see `tbptt.Truncation`). The state (`steps.TrainState`: parameters, non-trainable variables,
     optimizer variables) lives in `self.state` as JAX arrays while training; `sync_to_model` writes it
     back into the Keras model. `train_step` is the pure step of one batch with this trainer's model,
-    task, TBPTT plan and optimizer bound: `train_step(state, (x, y, w))` -> (state, (loss, norms)).
+    task, TBPTT plan and optimizer bound: `train_step(state, (x, y, w))` -> (state, (loss, norms, predictions)).
     """
 
     def __init__(self, model: keras.Model, config: TrainConfig, task: Task):
@@ -127,8 +129,10 @@ class Trainer:
         # Gradient norms per layer: the trainable variables grouped by their layer ('lstm_1', 'readout').
         self.layer_names, layer_of = _layer_groups(model)
         self.grad_norms = np.zeros((0, len(self.layer_names)), np.float32)  # (steps, layers) of the last call
+        # The last call's training predictions before each update, (steps, B): final-step targets only.
+        self.predictions = np.zeros((0, config.batch_size), np.float32)
         self.train_step = partial(train_step, model=model, task=task, plan=plan, optimizer=self.optimizer,
-                                  layer_of=tuple(layer_of), devices=config.devices)
+                                  layer_of=tuple(layer_of), devices=config.devices, clip_norm=config.clip_norm)
         call = partial(train_call, step=self.train_step)
         # Where the state and the stacked batches live: the default device, or over a mesh of devices.
         self._placement = self._batch_placement = None
@@ -143,15 +147,17 @@ class Trainer:
     def train_steps(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray) -> np.ndarray:
         """Batches xs (S, B, T, F), ys (S, B) or (S, B, T), ws (S, B) -> the S batch losses, parameters updated.
 
-        The steps' gradient norms, (S, layers) in the order of `layer_names`, are left in `grad_norms`.
+        The steps' gradient norms, (S, layers) in the order of `layer_names`, are left in `grad_norms`, and
+        the predictions each step's update started from (final-step targets), (S, B), in `predictions`.
         """
         batches = (xs, ys, ws)
         if self._batch_placement is not None:
             import jax
 
             batches = jax.device_put(batches, self._batch_placement)
-        self.state, (losses, norms) = self._train_call(self.state, batches)
+        self.state, (losses, norms, predictions) = self._train_call(self.state, batches)
         self.grad_norms = np.asarray(norms)
+        self.predictions = np.asarray(predictions)
         return np.asarray(losses)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
