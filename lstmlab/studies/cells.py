@@ -20,9 +20,9 @@ from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.tables import interval_text, pm
+from lstmlab.studies.tables import TEST_COLUMNS, interval_text, pm, result_cells, statistics_note
 from lstmlab.studies.training import train_one
-from lstmlab.sweeps.stats import MIN_PAIRS, describe_finite, paired, verdict
+from lstmlab.sweeps.stats import MARGIN, adjust, describe_finite, paired, verdict
 
 CELLS = ("lstm", "gru", "rnn")
 SEQ_LENS = (25, 50, 100, 200)
@@ -129,19 +129,26 @@ def summarise(runs: list[dict]) -> list[dict]:
     accuracy = {}  # (cell, seq_len) -> {seed: test accuracy}
     for r in runs:
         accuracy.setdefault((r["group"]["cell"], r["group"]["seq_len"]), {})[r["seed"]] = r["metrics"]["test_accuracy"]
+    longest = max(r["group"]["seq_len"] for r in runs)
     for seq_len in dict.fromkeys(r["group"]["seq_len"] for r in runs):
         for cell in (c for c in CELLS if c != "lstm"):
             if (cell, seq_len) in accuracy and ("lstm", seq_len) in accuracy:
-                # Paired by seed: the same sequences, so the data's share of the variance cancels.
+                # Paired by seed: the same sequences, so the data's share of the variance cancels. Primary
+                # (raw p): each cell against the LSTM at the longest length, the study's question; the rest
+                # are Holm-adjusted within the study.
                 rows.append({"kind": "difference", "seq_len": seq_len, "cell": cell, "against": "lstm",
-                             "test_accuracy": paired(accuracy["lstm", seq_len], accuracy[cell, seq_len])})
-    return rows
+                             "test_accuracy": paired(accuracy["lstm", seq_len], accuracy[cell, seq_len],
+                                                     margin=MARGIN, primary=seq_len == longest)})
+    return adjust(rows)
 
 
 def claim(stats: dict, cell: str, against: str) -> str:
-    """A paired difference (`stats.paired`) in words: 'resolved: CELL higher/lower than AGAINST' or 'unresolved'."""
+    """A paired difference (`stats.paired`) in words: 'CELL higher/lower than AGAINST' where resolved,
+    'CELL the same as AGAINST (±margin)' where shown equivalent, else 'not shown either way'."""
     word = verdict(stats)
-    return word if word == "unresolved" else f"resolved: {cell} {word} than {against}"
+    if word.startswith(("higher", "lower")):
+        return f"{cell} {word.replace(',', ' than ' + against + ',', 1) if ',' in word else word + ' than ' + against}"
+    return f"{cell} {word.replace('the same', 'the same as ' + against)}" if stats.get("equivalent") else word
 
 
 def _arms(study: dict) -> list[dict]:
@@ -264,15 +271,14 @@ def _arm_table(arms: list[dict]) -> list[str]:
 
 
 def _difference_table(summary: list[dict]) -> list[str]:
-    lines = ["Paired differences of test accuracy (per seed, the same sequences; resolved when the 95% "
-             f"interval excludes 0 and there are at least {MIN_PAIRS} pairs: below that a bootstrap interval is "
-             "little more than the range):", "",
-             "| T | difference | mean ± std | 95% interval | verdict |", "|---:|---|---:|---:|---|"]
+    longest = max(r["seq_len"] for r in summary)
+    lines = ["Paired differences of test accuracy (per seed, the same sequences).", "",
+             statistics_note(summary, f"GRU − LSTM and simple RNN − LSTM at T = {longest}"), "",
+             "| T | difference | " + " | ".join(TEST_COLUMNS[:-1]) + " | verdict |", "|---:|---|---:|---:|---:|---|"]
     for r in (r for r in summary if r["kind"] == "difference"):
         stats = r["test_accuracy"]
-        lines.append(f"| {r['seq_len']} | {r['cell']} − {r['against']} | "
-                     f"{stats['mean']:+.4f} ± {np.nan_to_num(stats['std']):.4f} | "
-                     f"{interval_text(stats) or '(no interval)'} | {claim(stats, r['cell'], r['against'])} |")
+        lines.append(f"| {r['seq_len']} | {r['cell']} − {r['against']} | " + " | ".join(result_cells(stats)[:-1])
+                     + f" | {claim(stats, r['cell'], r['against'])} |")
     return lines
 
 

@@ -35,9 +35,9 @@ from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.tables import ci
+from lstmlab.studies.tables import TEST_COLUMNS, ci, p_text, result_cells, statistics_note, t_ci
 from lstmlab.studies.training import train_one
-from lstmlab.sweeps.stats import describe, describe_finite, paired, verdict
+from lstmlab.sweeps.stats import MARGIN, adjust, describe, describe_finite, one_sample, paired, verdict
 
 # seq_len -> ({target: depths k2 below T}, (n_train, n_val, n_test), epochs); full BPTT is added to each.
 GRID = {25: ({"final": (1, 2, 5, 10), "per-step": (1, 5, 10)}, (64_000, 16_000, 16_000), 3),
@@ -114,12 +114,22 @@ def headline(metrics: dict) -> str:
     return f"test accuracy {metrics['test_accuracy']:.4f}, {metrics['epoch_seconds']:.2f} s/epoch"
 
 
+def is_primary(seq_len: int, target: str, k2: int, k1: int, times: int, scheme: str, schedule: str) -> bool:
+    """The study's primary comparisons, judged on their raw p: the shallowest truncation (k2 = 1, one
+    update per batch, k1 = T) against full BPTT at each length's budget and target. Every other test
+    is Holm-adjusted within the study."""
+    return k2 == 1 and k1 == seq_len and times == 1 and scheme == "per-loss" and schedule == "constant"
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     """A row per arm: each metric described over seeds, and paired (`against`) with full BPTT of its
     seeds trained as long at the same rate schedule. Full BPTT beyond the budget (the fewest epochs of
     its length and target) is paired with full BPTT at LONGER times fewer epochs instead, the
     convergence checks; where there is none at its schedule (the first decayed budget), with full
-    BPTT as long at a constant rate: what the decay buys. `times`: epochs / budget."""
+    BPTT as long at a constant rate: what the decay buys. Full BPTT at the budget is the reference
+    (no test). `times`: epochs / budget. Arms are grouped by every setting the plan varies, so a new
+    scheme's arms get their rows and comparisons unchanged. Tests of accuracy carry TOST against
+    MARGIN; all are Holm-adjusted within the study (`stats.adjust`) but the primary ones."""
     fields = ("seq_len", "target", "k2", "k1", "epochs", "scheme", "lr_schedule")
     by_arm = {key: {r["seed"]: r["metrics"] for r in members} for key, members in groups(runs, fields).items()}
     budget = {}
@@ -130,10 +140,12 @@ def summarise(runs: list[dict]) -> list[dict]:
         metrics = list(seeds.values())
         times = epochs // budget[seq_len, target]
         against = (epochs, schedule)
-        if k2 == seq_len and k1 == seq_len and times > 1:  # full BPTT: a convergence check
+        full_arm = k2 == seq_len and k1 == seq_len and scheme == "per-loss"
+        if full_arm and times > 1:  # full BPTT: a convergence check
             against = (epochs // LONGER, schedule)
             if (seq_len, target, seq_len, seq_len, epochs // LONGER, "per-loss", schedule) not in by_arm:
                 against = (epochs, "constant")
+        reference = full_arm and against == (epochs, schedule)  # full BPTT at the budget: what others pair with
         full = by_arm.get((seq_len, target, seq_len, seq_len, against[0], "per-loss", against[1]), {})
         curves = np.array([m["val_accuracy"] for m in metrics], dtype=np.float64)  # (seeds, epochs + 1)
         row = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs, "scheme": scheme,
@@ -143,28 +155,37 @@ def summarise(runs: list[dict]) -> list[dict]:
                "step_memory_bytes": max(m["step_memory_bytes"] for m in metrics),  # the same for every seed
                "epoch_seconds": describe([m["epoch_seconds"] for m in metrics]),
                "val_curve": curves.mean(axis=0).tolist(),
-               "last_epoch_gain": describe(curves[:, -1] - curves[:, -2])}
+               "last_epoch_gain": one_sample(curves[:, -1] - curves[:, -2], margin=MARGIN)}
+        primary = is_primary(seq_len, target, k2, k1, times, scheme, schedule)
         for name in METRICS:
             row[name] = (describe_finite if name == "noise_sigma" else describe)([m[name] for m in metrics])
-            row[f"{name}_vs_full"] = paired({s: m[name] for s, m in full.items()},
-                                            {s: m[name] for s, m in seeds.items()})
+            accuracy = name == "test_accuracy"
+            row[f"{name}_vs_full"] = None if reference else paired(
+                {s: m[name] for s, m in full.items()}, {s: m[name] for s, m in seeds.items()},
+                margin=MARGIN if accuracy else None, primary=primary and accuracy)
         rows.append(row)
-    return rows
+    return adjust(rows)
 
 
 def _is_full(row: dict) -> bool:
-    return row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]
+    return row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"] and row["scheme"] == "per-loss"
 
 
 def _label(row: dict) -> str:
+    """An arm in words: its scheme and depths, and its budget and schedule where not the plain budget."""
     longer = (f", {row['epochs']} epochs" if row["times"] > 1 else "") + _rate(row["lr_schedule"])
+    k1 = "T" if row["k1"] == row["seq_len"] else row["k1"]
     if _is_full(row):
         return f"full BPTT{longer}"
-    if row["target"] == "final":
-        return f"k2 = {row['k2']}{longer}"
     if row["scheme"] == "chunked":
         return f"chunked, k = {row['k2']}{longer}"
-    return f"k2 = {row['k2']}, k1 = {'T' if row['k1'] == row['seq_len'] else row['k1']}{longer}"
+    if row["scheme"] == "williams-peng":
+        return f"W&P, h = {row['k2']}, h' = {k1}{longer}"
+    if row["scheme"] != "per-loss":
+        return f"{row['scheme']}, k2 = {row['k2']}, k1 = {k1}{longer}"
+    if row["target"] == "final":
+        return f"k2 = {row['k2']}{longer}"
+    return f"k2 = {row['k2']}, k1 = {k1}{longer}"
 
 
 def _rate(schedule: str) -> str:
@@ -285,27 +306,37 @@ def _draw_cost(rows: list[dict], path: Path) -> None:
 def render(study: dict, figures: list[str]) -> str:
     seeds = study["seeds"]
     lines = [
-        "# Truncated BPTT, as Williams & Peng define it",
+        "# Truncated BPTT: each loss truncated to its own last k2 steps",
         "",
         f"`lstmlab study tbptt{' --quick' if study['quick'] else ''} --seeds {seeds}`: one 1-layer LSTM of 25 units "
         f"per arm and seed ({len(study['runs'])} runs, {study['seconds'] / 60:.1f} min of training and testing on "
-        f"Keras backend `{study['environment']['backend']}`). TBPTT(k1, k2): every loss backpropagates through "
-        "exactly its own last k2 steps; per-step targets update every k1 steps. A final target has one loss, so "
-        "every k2 makes one update per batch, as full BPTT does; per-step arms with k1 = T also make one update per "
-        "batch (matched on samples and updates), those with k1 = k2 make T / k2 (matched on samples only), as "
-        "do the chunked scheme's arms (chunks of k steps from the start, one update each: a loss reaches back 1 "
-        "to k steps). "
+        f"Keras backend `{study['environment']['backend']}`). TBPTT(k1, k2), per-loss scheme: every loss "
+        "backpropagates through exactly its own last k2 steps; per-step targets update every k1 steps. A final "
+        "target has one loss, so every k2 makes one update per batch, as full BPTT does; per-step arms with k1 = T "
+        "also make one update per batch (matched on samples and updates), those with k1 = k2 make T / k2 (matched "
+        "on samples only), as do the chunked scheme's arms (chunks of k steps from the start, one update each: a "
+        "loss reaches back 1 to k steps). "
         "Every arm of a seed trains on the same sequences from the same initial weights, so differences from full "
-        "BPTT are paired by seed. Brackets: 95% BCa bootstrap intervals over seeds; a difference is 'unresolved' "
-        "where its interval holds 0 (or there are fewer than 5 pairs). Time per epoch excludes the first epoch "
-        "(it also compiles) and was measured with the runs sharing the cores; memory is what XLA allocates for "
-        "one train step beyond its inputs and outputs.",
+        "BPTT are paired by seed.",
+        "",
+        _statistics_note(study["summary"]),
+        "",
+        "Time per epoch excludes the first epoch (it also compiles) and was measured with the runs sharing the "
+        "cores; memory is what XLA allocates for one train step beyond its inputs and outputs.",
         "",
     ]
     for seq_len in sorted({r["seq_len"] for r in study["summary"]}):
         lines += _section(study, seq_len) + [""]
     lines += [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+def _statistics_note(rows: list[dict]) -> str:
+    primary = [row for row in rows if (row["test_accuracy_vs_full"] or {}).get("primary")]
+    return statistics_note(rows, "; ".join(f"T = {r['seq_len']}, {r['target']} target, {_label(r)} against full "
+                                           "BPTT" for r in primary)) + (
+        " A last-epoch gain is tested the same way against 0: 'the same' there means the arm's validation "
+        "accuracy no longer moved.")
 
 
 def _section(study: dict, seq_len: int) -> list[str]:
@@ -317,24 +348,25 @@ def _section(study: dict, seq_len: int) -> list[str]:
         "",
         f"{task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,} sequences, {train['epochs']} epochs, "
         f"batch {train['batch_size']}, Adam at {train['learning_rate']:g}. 'last-epoch gain' is the validation "
-        "accuracy gained over the last epoch (mean over seeds). Each arm's difference is paired by seed with "
-        "full BPTT trained as long at the same rate schedule. Full BPTT's own longer arms are the convergence "
+        "accuracy gained over the last epoch (mean [t-interval] over seeds). Each arm's difference is paired by seed "
+        "with full BPTT trained as long at the same rate schedule. Full BPTT's own longer arms are the convergence "
         f"checks, each paired with full BPTT at {LONGER}x fewer epochs: what {LONGER}x the epochs still buys it. "
         "'cosine': the rate decays from its start to 0 over the run (`--lr-schedule cosine`); the first "
         "decayed full-BPTT arm is paired with full BPTT as long at a constant rate: what the decay buys.",
         "",
-        "| target | arm | updates / batch | test accuracy | paired with | difference | | σ̂ | difference | "
-        "last-epoch gain | s / epoch | step memory (KiB) |",
-        "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|",
+        "| target | arm | updates / batch | test accuracy | paired with | " + " | ".join(TEST_COLUMNS)
+        + " | σ̂ | σ̂ difference [t] | p (t, Holm) | last-epoch gain [t] | gain | s / epoch | step memory (KiB) |",
+        "|---|---|---:|---:|---|" + "---:|---:|---:|---|" + "---:|---:|---:|---:|---|---:|---:|",
     ]
     for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
-        full = _label(row) == "full BPTT"
-        difference = row["test_accuracy_vs_full"]
+        difference, sigma = row["test_accuracy_vs_full"], row["noise_sigma_vs_full"]
+        accuracy = result_cells(difference) if difference else [""] * len(TEST_COLUMNS)
+        noise = [t_ci(sigma, 3), p_text(sigma["p_holm"])] if sigma else ["", ""]
+        gain = row["last_epoch_gain"]
         lines.append(
             f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {ci(row['test_accuracy'])} | "
-            f"{_pair(row)} | {'' if full else ci(difference)} | {'' if full else verdict(difference)} | "
-            f"{ci(row['noise_sigma'], 3)} | {'' if full else ci(row['noise_sigma_vs_full'], 3)} | "
-            f"{row['last_epoch_gain']['mean']:+.4f} | {row['epoch_seconds']['mean']:.2f} | "
+            f"{_pair(row)} | {' | '.join(accuracy)} | {ci(row['noise_sigma'], 3)} | {' | '.join(noise)} | "
+            f"{t_ci(gain)} | {verdict(gain)} | {row['epoch_seconds']['mean']:.2f} | "
             f"{row['step_memory_bytes'] / 1024:,.0f} |")
     return lines
 
