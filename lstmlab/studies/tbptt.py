@@ -225,47 +225,93 @@ def _lines(rows: list[dict], seq_len: int):
 
 def draw(study: dict, out: Path) -> list[str]:
     rows = study["summary"]
-    _draw_against_full(rows, "test_accuracy_vs_full", "test accuracy - full BPTT's (paired)", out / "accuracy.png")
-    _draw_against_full(rows, "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)", out / "noise.png")
+    _draw_against_full(rows, "test_accuracy_vs_full", "test accuracy − full BPTT's", out / "accuracy.png")
+    _draw_against_full(rows, "noise_sigma_vs_full", "σ̂ − full BPTT's", out / "noise.png")
     _draw_cost(rows, out / "cost.png")
     return ["accuracy.png", "noise.png", "cost.png"]
 
 
+BUDGETS = ((1, "constant"), (LONGER, "constant"), (LONGER, "cosine"))  # (times the budget, schedule): columns
+
+
+def _series(rows: list[dict]) -> dict[str, list[dict]]:
+    """The truncated arms of one panel (a length, target and budget) as drawn series, over k2: per-loss
+    with one update per batch (k1 = T), per-loss online (k1 = k2), and every other scheme by name."""
+    series: dict[str, list[dict]] = {}
+    for row in sorted((r for r in rows if not _is_full(r)), key=lambda r: r["k2"]):
+        if row["scheme"] == "per-loss":
+            name = "per-loss, k1 = T" if row["k1"] == row["seq_len"] else "per-loss, k1 = k2"
+        else:
+            name = row["scheme"] + ("" if row["k1"] == row["k2"] else ", k1 = " + ("T" if row["k1"] == row["seq_len"]
+                                                                                   else str(row["k1"])))
+        series.setdefault(name, []).append(row)
+    return series
+
+
 def _draw_against_full(rows: list[dict], metric: str, ylabel: str, path: Path) -> None:
-    """A panel per length: each kind of arm's paired difference from full BPTT against k2."""
+    """Small multiples, one question per panel: a row per length and target, a column per budget, each
+    arm's paired difference from full BPTT against k2 with its 95% t-interval (filled: resolved after
+    Holm's correction; open: not), and a last column with full BPTT's own convergence checks. Accuracy
+    is in points, with the equivalence margin shaded."""
     from lstmlab.plots import plt
 
-    lengths = sorted({r["seq_len"] for r in rows})
-    fig, axes = plt.subplots(1, len(lengths), figsize=(6.5 * len(lengths), 4.8), squeeze=False)
-    for ax, seq_len in zip(axes[0], lengths):
-        for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
-            line = [r for r in line if r["k2"] < seq_len]
-            mean = np.array([r[metric]["mean"] for r in line])
-            errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in line]).T - mean)
-            ax.errorbar([r["k2"] for r in line], mean, yerr=np.nan_to_num(errors), marker=marker, capsize=3,
-                        label=label)
-        ax.axhline(0, color="grey", lw=1)
-        _convergence_lines(ax, rows, seq_len, metric)
-        _depth_axis(ax, sorted({r["k2"] for r in rows if r["seq_len"] == seq_len and r["k2"] < seq_len}))
-        ax.set_xlabel("truncation depth k2 (steps each loss backpropagates), log scale")
-        ax.set_ylabel(ylabel)
-        ax.set_title(f"T = {seq_len}: mean and 95% interval of the paired difference")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below: the lines are many
+    accuracy = metric == "test_accuracy_vs_full"
+    scale = 100 if accuracy else 1
+    panels = sorted({(r["seq_len"], r["target"]) for r in rows}, key=lambda p: (p[0], p[1]))
+    fig, axes = plt.subplots(len(panels), len(BUDGETS) + 1, figsize=(4.2 * (len(BUDGETS) + 1), 3.3 * len(panels)),
+                             squeeze=False)
+    for i, (seq_len, target) in enumerate(panels):
+        mine = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target]
+        depths = sorted({r["k2"] for r in mine if r["k2"] < seq_len})
+        for j, (times, schedule) in enumerate(BUDGETS):
+            ax = axes[i, j]
+            budget = [r for r in mine if r["times"] == times and r["lr_schedule"] == schedule]
+            if not any(r[metric] for r in budget):
+                ax.set_axis_off()
+                continue
+            for (name, line), marker in zip(_series(budget).items(), MARKERS):
+                _errorbars(ax, [r["k2"] for r in line], [r[metric] for r in line], scale, marker, name)
+            _reference(ax, accuracy, budget)
+            _depth_axis(ax, depths)
+            epochs = budget[0]["epochs"]
+            ax.set_title(f"T = {seq_len}, {target}: {epochs} epochs{_rate(schedule)}", fontsize=9)
+            ax.set_xlabel("truncation depth k2 (log scale)", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(ylabel + (", points" if accuracy else ""), fontsize=8)
+            ax.legend(fontsize=7, loc="best")
+        checks = [r for r in mine if _is_full(r) and r[metric]]
+        ax = axes[i, -1]
+        labels = [f"{r['against']['epochs']}{'c' if r['against']['lr_schedule'] == 'cosine' else ''} → "
+                  f"{r['epochs']}{'c' if r['lr_schedule'] == 'cosine' else ''}" for r in checks]
+        _errorbars(ax, list(range(len(checks))), [r[metric] for r in checks], scale, "o", "full BPTT", joined=False)
+        _reference(ax, accuracy, checks)
+        ax.set_xticks(range(len(checks)), labels, fontsize=7)
+        ax.set_xlabel("epochs before → after (c: rate decayed)", fontsize=8)
+        ax.set_title(f"T = {seq_len}, {target}: what more training buys full BPTT", fontsize=9)
+    fig.suptitle(f"{ylabel} - mean and 95% t-interval over seeds; filled: resolved (Holm), open: not"
+                 + (f"; shaded: ±{MARGIN * 100:g} points" if accuracy else ""), fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def _convergence_lines(ax, rows: list[dict], seq_len: int, metric: str) -> None:
-    """A horizontal line per convergence check: what LONGER times the epochs buys full BPTT."""
-    checks = (r for r in rows if r["seq_len"] == seq_len and r["times"] > 1 and r["k2"] == seq_len
-              and r["against"]["epochs"] < r["epochs"])
-    styles = (":", "-.", "--", (0, (1, 4)), (0, (5, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
-    for row, style in zip(checks, styles):
-        ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
-                   label=f"full BPTT at {row['epochs']} epochs - at {row['against']['epochs']}"
-                         f"{_rate(row['lr_schedule'])}, {row['target']} target")
+def _errorbars(ax, xs: list, results: list[dict], scale: float, marker: str, label: str, joined: bool = True) -> None:
+    """Tests as points with t-interval bars (joined by a line over k2), filled where resolved, open where not."""
+    mean = np.array([scale * r["mean"] for r in results])
+    bars = np.abs(np.array([[scale * r["t_low"], scale * r["t_high"]] for r in results]).T - mean)
+    line = ax.errorbar(xs, mean, yerr=np.nan_to_num(bars), marker=marker, capsize=3, lw=1 if joined else 0,
+                       elinewidth=1, label=label, markerfacecolor="none")
+    resolved = [r["resolved"] for r in results]
+    ax.scatter([x for x, f in zip(xs, resolved) if f], [m for m, f in zip(mean, resolved) if f], marker=marker,
+               color=line[0].get_color(), zorder=3)
+
+
+def _reference(ax, accuracy: bool, rows: list[dict]) -> None:
+    """The zero line, the equivalence margin (accuracy), a light grid."""
+    ax.axhline(0, color="grey", lw=1)
+    if accuracy:
+        ax.axhspan(-MARGIN * 100, MARGIN * 100, color="grey", alpha=0.15, lw=0)
+    ax.grid(alpha=0.3)
 
 
 def _depth_axis(ax, depths: list[int]) -> None:
