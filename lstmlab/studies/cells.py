@@ -157,17 +157,41 @@ def _arms(study: dict) -> list[dict]:
 
 def draw(study: dict, out: Path) -> list[str]:
     arms = _arms(study)
-    _draw_accuracy(arms, study["seeds"], out / "accuracy.png")
+    _draw_accuracy(arms, [r for r in study["summary"] if r["kind"] == "difference"], study["seeds"],
+                   out / "accuracy.png")
     _draw_gradients(arms, out / "gradients.png")
     return ["accuracy.png", "gradients.png"]
 
 
-def _draw_accuracy(arms: list[dict], seeds: int, path: Path) -> None:
-    """Test accuracy against T per cell (mean and 95% interval), and the majority class's."""
+def _draw_accuracy(arms: list[dict], differences: list[dict], seeds: int, path: Path) -> None:
+    """Test accuracy against T per cell (mean and 95% interval) and the majority class's; then a panel
+    per other cell of its paired difference from the LSTM in points, with the 95% t-interval (filled
+    where resolved, open where not) and the equivalence margin shaded: the comparisons the claims rest on."""
     from lstmlab.plots import plt
 
     lengths = sorted({r["seq_len"] for r in arms})
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    others = [c for c in CELLS if c != "lstm" and any(d["cell"] == c for d in differences)]
+    fig, axes = plt.subplots(1, 1 + len(others), figsize=(6 + 4 * len(others), 4.5), squeeze=False)
+    ax = axes[0, 0]
+    for ax_d, cell in zip(axes[0, 1:], others):
+        mine = sorted((d for d in differences if d["cell"] == cell), key=lambda d: d["seq_len"])
+        tests = [d["test_accuracy"] for d in mine]
+        mean = np.array([100 * t["mean"] for t in tests])
+        bars = np.abs(np.array([[100 * t["t_low"], 100 * t["t_high"]] for t in tests]).T - mean)
+        line = ax_d.errorbar([d["seq_len"] for d in mine], mean, yerr=np.nan_to_num(bars), marker="o", capsize=4,
+                             markerfacecolor="none", label=f"{cell} − lstm")
+        resolved = [(d["seq_len"], m) for d, m, t in zip(mine, mean, tests) if t["resolved"]]
+        if resolved:
+            ax_d.scatter(*zip(*resolved), color=line[0].get_color(), zorder=3)
+        ax_d.axhline(0, color="grey", lw=1)
+        ax_d.axhspan(-100 * MARGIN, 100 * MARGIN, color="grey", alpha=0.15, lw=0)
+        ax_d.set_xscale("log")
+        ax_d.set_xticks(lengths, [str(t) for t in lengths])
+        ax_d.minorticks_off()
+        ax_d.set_xlabel("sequence length T")
+        ax_d.set_ylabel("paired difference, accuracy points")
+        ax_d.set_title(f"{cell} − lstm: 95% t-interval; filled: resolved", fontsize=10)
+        ax_d.grid(alpha=0.3)
     for i, cell in enumerate(CELLS):
         mine = sorted((r for r in arms if r["cell"] == cell), key=lambda r: r["seq_len"])
         mean = np.array([r["test_accuracy"]["mean"] for r in mine])
