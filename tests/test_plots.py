@@ -132,15 +132,14 @@ def test_tbptt_figures_draw_each_arm_against_full_bptt_in_small_multiples(tmp_pa
     for i, (seq_len, target) in enumerate(panels):
         for j, (times, schedule) in enumerate(tbptt.BUDGETS):
             ax = accuracy.axes[i * columns + j]
-            arms = [r for r in rows if (r["seq_len"], r["target"], r["times"], r["lr_schedule"]) == (seq_len, target, times,
-                                                                                                        schedule)
-                    and not tbptt._is_full(r)]
+            arms = [r for r in rows if not tbptt._is_full(r)
+                    and (r["seq_len"], r["target"], r["times"], r["lr_schedule"]) == (seq_len, target, times, schedule)]
             if not arms:
                 assert not ax.axison  # an empty panel is switched off
                 continue
             points = {(x, round(y, 9)) for c in ax.containers for x, y in zip(*c.lines[0].get_data())}
             assert points == {(r["k2"], round(100 * r["test_accuracy_vs_full"]["mean"], 9)) for r in arms}  # in points
-            from matplotlib.collections import PathCollection  # the filled markers (a scatter); bars are LineCollections
+            from matplotlib.collections import PathCollection  # the filled markers; bars are LineCollections
 
             filled = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
             resolved_points += sum(r["test_accuracy_vs_full"]["resolved"] for r in arms)

@@ -140,7 +140,7 @@ def test_summary_pairs_by_seed_and_the_report_words_claims_by_their_intervals(tm
     report = render(study, figures)
     assert "`lstmlab study cells --quick --seeds 6`" in report
     assert "| 6 | rnn − lstm |" in report and "rnn lower than lstm" in report
-    assert "still rising" in report and "(1 of 6: ∞)" in report
+    assert "+0.0100 rose" in report and "(1 of 6: ∞)" in report
     assert "| lstm | 12 | initialisation | -2.00 | -2.10 | -2.20 |" in report  # T - t = 0, 5, 10
     assert "![gradients.png](gradients.png)" in report
 

@@ -32,7 +32,7 @@ PROBE, QUICK_PROBE = 256, 64  # probe sequences: the first of the validation spl
 # (-30) stands for it instead of -inf, far below any gradient that is not 0.
 FLOOR = 1e-30
 DISTANCES = (0, 5, 10, 25, 50, 100, 199)  # T - t columns of the report's gradient table
-RISING = 0.005  # a last-epoch validation gain above this: the arm had not converged
+RISING = 0.005  # a mean last-epoch validation gain above this is marked (a mean over seeds, not a test)
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
@@ -271,7 +271,8 @@ def render(study: dict, figures: list[str]) -> str:
         f"{train['learning_rate']:g}. Every cell of a seed trains on the same sequences. Mean ± sample standard "
         f"deviation over {seeds} seeds and a bootstrap (BCa) 95% interval of the mean. σ̂ is the effective "
         "integration noise (`lstmlab/studies/noise.py`; ∞ for a model at chance). The last epoch's gain is the "
-        f"validation accuracy's rise over the last epoch; above {RISING} the arm was still rising (not converged).",
+        f"validation accuracy's rise over the last epoch; 'rose' marks a mean gain above {RISING} (half a point): "
+        "a mean over seeds, not a test, but a sign that longer training could move the arm.",
         "",
     ]
     lines += _arm_table(arms) + [""] + _difference_table(study["summary"]) + [""] + _gradient_table(arms, probe)
@@ -287,7 +288,7 @@ def _arm_table(arms: list[dict]) -> list[str]:
         sigma = pm(noise["mean"], 0 if noise["n"] - noise["infinite"] < 2 else noise["std"], 3)
         if noise["infinite"]:
             sigma = "∞" if noise["infinite"] == noise["n"] else f"{sigma} ({noise['infinite']} of {noise['n']}: ∞)"
-        rising = " still rising" if gain["mean"] > RISING else ""
+        rising = " rose" if gain["mean"] > RISING else ""
         lines.append(f"| {r['cell']} | {r['seq_len']} | {pm(acc['mean'], np.nan_to_num(acc['std']))} | "
                      f"{interval_text(acc) or '(no interval)'} | {sigma} | {r['majority_accuracy']:.4f} | "
                      f"{gain['mean']:+.4f}{rising} |")

@@ -9,8 +9,9 @@ results section) is Markdown with two kinds of tags:
 
 evaluated in one namespace per page: each committed study's summary by name (`tbptt`, `tbptt_bias`,
 `objective`, `adding`, `cells`, `length`; `record[name]` for the whole study.json), the statistics'
-ALPHA and MARGIN (`sweeps/stats.py`) and the formatters below. Templates are this repository's own files, so an expression is ordinary Python. The text outside
-the tags may hold integers (lengths, depths, seed counts, years) but no measured figure: the tests
+ALPHA and MARGIN (`sweeps/stats.py`) and the formatters below. Templates are this repository's own
+files, so an expression is ordinary Python. The text outside the tags may hold integers (lengths,
+depths, seed counts, years) and the settings in ALLOWED_DECIMALS, but no measured figure: the tests
 re-render every page byte for byte and check the templates' literal text (`literal_numbers`).
 
     python -m lstmlab.studies.findings          # rewrite docs/results/*.md and the README's results section

@@ -366,7 +366,8 @@ def _score_tables(rows: list[dict]) -> list[str]:
 def _difference(result: dict) -> str:
     """A paired difference in a by-length table cell: '+0.012 [+0.003, +0.021] ↑ p 0.004'."""
     word = verdict(result)
-    mark = "↑" if word.startswith("higher") else "↓" if word.startswith("lower") else "≈" if "same" in word else "?"
+    mark = ("↑" if word.startswith("higher") else "↓" if word.startswith("lower")
+            else "≈" if "same" in word else "?")
     return (f"{t_ci(result, 3)} {mark} p {p_text(result['p_holm'])}{'*' if result['primary'] else ''}"
             + (" ≈" if result.get("equivalent") and mark in "↑↓" else ""))
 
