@@ -58,7 +58,7 @@ def test_quick_study_end_to_end_and_a_rerun_reuses_it(cli, tmp_path):
         assert sum(run["metrics"]["by_distance"]["count"]) == 512
         assert run["metrics"]["noise_sigma"] >= 0
     assert len(study["summary"]["best"]) == 6 and len(study["summary"]["comparisons"]) == 8
-    for name in ("by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"):
+    for name in ("comparisons.png", "by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"):
         assert (tmp_path / "s" / name).stat().st_size > 10_000
     report = (tmp_path / "s" / "report.md").read_text()
     assert "## Paired differences" in report and "label-regression" in report

@@ -169,10 +169,42 @@ STYLES = {target: style for target, style in zip(TARGETS, ("-", "--"))}
 
 def draw(study: dict, out: Path) -> list[str]:
     summary = study["summary"]
+    _draw_comparisons(summary["comparisons"], out / "comparisons.png")
     _draw_by_rate(summary["arms"], study["seeds"], out / "by_learning_rate.png")
     _draw_by_distance(_best_arms(summary), out / "accuracy_by_distance.png")
     _draw_curves(_best_arms(summary), out / "learning_curves.png")
-    return ["by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
+    return ["comparisons.png", "by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
+
+
+def _draw_comparisons(comparisons: list[dict], path: Path) -> None:
+    """The paired differences the claims rest on: a row per comparison, test accuracy (points, the
+    equivalence margin shaded) and σ̂ side by side, each a mean with its 95% t-interval, filled where
+    resolved (Holm, or a primary's raw p) and open where not."""
+    from lstmlab.plots import plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(comparisons) + 1.8), sharey=True)
+    ys = np.arange(len(comparisons))[::-1]
+    for ax, metric, scale, label in ((axes[0], "test_accuracy", 100, "test accuracy, b − a (points)"),
+                                     (axes[1], "noise_sigma", 1, "σ̂, b − a")):
+        tests = [c[metric] for c in comparisons]
+        mean = np.array([scale * t["mean"] for t in tests])
+        bars = np.abs(np.array([[scale * t["t_low"], scale * t["t_high"]] for t in tests]).T - mean)
+        ax.errorbar(mean, ys, xerr=np.nan_to_num(bars), fmt="o", capsize=3, markerfacecolor="none", color="C0")
+        resolved = [(m, y) for m, y, t in zip(mean, ys, tests) if t["resolved"]]
+        if resolved:
+            ax.scatter(*zip(*resolved), color="C0", zorder=3)
+        ax.axvline(0, color="grey", lw=1)
+        if metric == "test_accuracy":
+            ax.axvspan(-100 * MARGIN, 100 * MARGIN, color="grey", alpha=0.15, lw=0)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_yticks(ys, [c["name"] + (" (primary)" if c["test_accuracy"]["primary"] else "") for c in comparisons],
+                       fontsize=8)
+    fig.suptitle("Paired differences between the best arms: mean and 95% t-interval over seeds; filled: resolved",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _draw_by_rate(arms: list[dict], seeds: int, path: Path) -> None:
