@@ -214,7 +214,50 @@ def draw(study: dict, out: Path) -> list[str]:
     _draw_by_length(rows, "accuracy", "test accuracy", out / "accuracy_vs_length.png")
     _draw_by_length(rows, "sigma", "σ̂ (integration noise, log scale)", out / "sigma_vs_length.png")
     _draw_probe(rows, out / "probe.png")
-    return ["accuracy_vs_length.png", "sigma_vs_length.png", "probe.png"]
+    _draw_versus(rows, out / "regression_vs_classification.png")
+    return ["accuracy_vs_length.png", "regression_vs_classification.png", "sigma_vs_length.png", "probe.png"]
+
+
+def _draw_versus(rows: list[dict], path: Path) -> None:
+    """Regression - classification by test length, a panel per cell and training length: the paired
+    difference in points with its 95% t-interval, filled where resolved (Holm, or a primary's raw p),
+    open where not, the equivalence margin shaded."""
+    from lstmlab.plots import plt
+
+    versus = [r for r in rows if "accuracy_vs_classification" in r]
+    train_lens = sorted({r["train_len"] for r in versus})
+    cells = [c for c in CELLS if any(r["cell"] == c for r in versus)]
+    fig, axes = plt.subplots(len(train_lens), len(cells), figsize=(4.5 * len(cells), 3.4 * len(train_lens)),
+                             squeeze=False, sharex=True)
+    for i, train_len in enumerate(train_lens):
+        for j, cell in enumerate(cells):
+            ax = axes[i, j]
+            row = next(r for r in versus if r["cell"] == cell and r["train_len"] == train_len)
+            tests = row["accuracy_vs_classification"]
+            mean = np.array([100 * t["mean"] for t in tests])
+            bars = np.abs(np.array([[100 * t["t_low"], 100 * t["t_high"]] for t in tests]).T - mean)
+            ax.errorbar(row["lengths"], mean, yerr=np.nan_to_num(bars), marker="o", capsize=3, markerfacecolor="none",
+                        color="C0")
+            resolved = [(L, m) for L, m, t in zip(row["lengths"], mean, tests) if t["resolved"]]
+            if resolved:
+                ax.scatter(*zip(*resolved), color="C0", zorder=3)
+            ax.axhline(0, color="grey", lw=1)
+            ax.axhspan(-100 * MARGIN, 100 * MARGIN, color="grey", alpha=0.15, lw=0)
+            ax.axvline(train_len, color="grey", alpha=0.6, ls=":")
+            ax.set_xscale("log")
+            ax.set_xticks(row["lengths"], [str(L) for L in row["lengths"]], fontsize=7)
+            ax.minorticks_off()
+            ax.set_title(f"{cell}, trained at {train_len}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if j == 0:
+                ax.set_ylabel("regression − classification (points)", fontsize=8)
+            if i == len(train_lens) - 1:
+                ax.set_xlabel("test sequence length", fontsize=8)
+    fig.suptitle("Regression − classification, paired by seed: mean and 95% t-interval; filled: resolved",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _draw_by_length(rows: list[dict], key: str, label: str, path: Path) -> None:
