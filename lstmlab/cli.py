@@ -358,6 +358,9 @@ def _add_study_command(commands) -> None:
     study.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     study.add_argument("--force", action="store_true", help="discard the runs --out holds and start over")
     study.add_argument("--quiet", action="store_true", help="print only the final summary")
+    study.add_argument("--recompute", action="store_true",
+                       help="train nothing: rebuild the summary, figures and report.md of the complete study in --out "
+                            "from the runs its study.json holds")
 
 
 def _add_sweep_command(commands) -> None:
@@ -480,6 +483,14 @@ def cmd_evaluate(args) -> None:
 
 def cmd_study(args) -> None:
     out = args.out or Path(f"runs/study-{args.name}")
+    if args.recompute:
+        if args.force:
+            raise UserError("--recompute keeps every run and --force drops them: pass one of the two")
+        from lstmlab.studies.runner import recompute_study
+
+        study = recompute_study(args.name, out, verbose=not args.quiet)
+        print(f"{len(study['runs'])} runs recomputed, none trained; report: {out / 'report.md'}")
+        return
     _check_outputs(args, out, "study")
     from lstmlab.studies import STUDIES
     from lstmlab.studies.runner import run_study

@@ -115,26 +115,42 @@ def test_the_loss_of_every_step_is_drawn_at_its_fractional_epoch():
         plt.close(fig)
 
 
-def test_tbptt_figures_draw_each_arm_against_full_bptt_of_its_own_length(tmp_path, figures):
+def test_tbptt_figures_draw_each_arm_against_full_bptt_in_small_multiples(tmp_path, figures):
     from lstmlab.studies import tbptt
 
     study = json.loads((DOCS / "tbptt" / "study.json").read_text())
     assert tbptt.draw(study, tmp_path) == ["accuracy.png", "noise.png", "cost.png"]
     assert all((tmp_path / name).stat().st_size > 10_000 for name in ("accuracy.png", "noise.png", "cost.png"))
-    lengths = sorted({r["seq_len"] for r in study["summary"]})
+    rows = study["summary"]
+    panels = sorted({(r["seq_len"], r["target"]) for r in rows})
     accuracy, noise, cost = figures
-    assert len(accuracy.axes) == len(noise.axes) == len(lengths) and len(cost.axes) == 2 * len(lengths)
-    for ax, seq_len in zip(accuracy.axes, lengths):
-        truncated = {r["k2"] for r in study["summary"] if r["seq_len"] == seq_len and r["k2"] < seq_len}
-        drawn = [container.lines[0] for container in ax.containers]  # the errorbar lines: one per kind of arm
-        assert drawn and all(set(line.get_xdata()) <= truncated for line in drawn)  # full BPTT is the 0 line
-        assert len(drawn) == len(list(tbptt._lines(study["summary"], seq_len)))  # every kind, none dropped
-        assert any(line.get_label().startswith("full BPTT at 12 epochs") for line in ax.get_lines())  # convergence
-        assert any(list(line.get_ydata()) == [0, 0] for line in ax.get_lines())
-        means = [r["test_accuracy_vs_full"]["mean"] for r in study["summary"]
-                 if r["seq_len"] == seq_len and r["k2"] < seq_len]
-        low, high = ax.get_ylim()
-        assert low < min(means) and max(means) < high
+    columns = len(tbptt.BUDGETS) + 1  # a column per budget, then full BPTT's convergence checks
+    assert len(accuracy.axes) == len(noise.axes) == len(panels) * columns
+    lengths = sorted({r["seq_len"] for r in rows})
+    assert len(cost.axes) == 2 * len(lengths)
+    drawn_points, resolved_points = 0, 0
+    for i, (seq_len, target) in enumerate(panels):
+        for j, (times, schedule) in enumerate(tbptt.BUDGETS):
+            ax = accuracy.axes[i * columns + j]
+            arms = [r for r in rows if not tbptt._is_full(r)
+                    and (r["seq_len"], r["target"], r["times"], r["lr_schedule"]) == (seq_len, target, times, schedule)]
+            if not arms:
+                assert not ax.axison  # an empty panel is switched off
+                continue
+            points = {(x, round(y, 9)) for c in ax.containers for x, y in zip(*c.lines[0].get_data())}
+            assert points == {(r["k2"], round(100 * r["test_accuracy_vs_full"]["mean"], 9)) for r in arms}  # in points
+            from matplotlib.collections import PathCollection  # the filled markers; bars are LineCollections
+
+            filled = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
+            resolved_points += sum(r["test_accuracy_vs_full"]["resolved"] for r in arms)
+            drawn_points += filled
+            assert any(list(line.get_ydata()) == [0, 0] for line in ax.get_lines())  # the zero line
+            assert ax.patches  # the shaded equivalence margin
+        checks = [r for r in rows if (r["seq_len"], r["target"]) == (seq_len, target) and tbptt._is_full(r)
+                  and r["test_accuracy_vs_full"]]
+        ax = accuracy.axes[i * columns + columns - 1]
+        assert len(ax.containers[0].lines[0].get_xdata()) == len(checks) > 0
+    assert drawn_points == resolved_points > 0  # a filled marker for each resolved difference, and only those
 
 
 def test_accuracy_by_distance_is_points_for_each_arm_at_its_best_rate(tmp_path, figures):

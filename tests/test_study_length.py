@@ -122,7 +122,7 @@ def test_quick_study_end_to_end(cli, tmp_path):
         for phase in ("trained", "init"):
             assert set(metrics["probe"][phase]) == states
             assert len(metrics["probe"][phase]["h"]["r2"]) == 12  # 2 x the training length of 6
-    for name in ("accuracy_vs_length.png", "sigma_vs_length.png", "probe.png"):
+    for name in ("accuracy_vs_length.png", "regression_vs_classification.png", "sigma_vs_length.png", "probe.png"):
         assert (tmp_path / "s" / name).stat().st_size > 10_000
     report = (tmp_path / "s" / "report.md").read_text()
     assert "`lstmlab study length --quick --seeds 2`" in report

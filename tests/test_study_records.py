@@ -1,6 +1,7 @@
 """The committed studies (docs/studies/NAME/study.json) stay reproducible: today's plan finds every one of
-their runs by its identity (`sweeps.spec.run_name`), however old the file's key names, and rerunning one
-into a copy of its directory measures nothing and gives its summary and report.md unchanged."""
+their runs by its identity (`sweeps.spec.run_name`), however old the file's key names; rerunning one
+into a copy of its directory measures nothing and gives its summary and report.md unchanged; and
+`--recompute` rebuilds a study.json byte for byte from its runs, changing nothing but the statistics."""
 
 import dataclasses
 import json
@@ -13,7 +14,7 @@ from conftest import ROOT
 from lstmlab.config import RunConfig
 from lstmlab.core import workdir
 from lstmlab.studies import STUDIES
-from lstmlab.studies.runner import finished_runs, points, run_study
+from lstmlab.studies.runner import finished_runs, points, recompute_study, run_study
 from lstmlab.sweeps.spec import run_name
 
 DOCS = ROOT / "docs" / "studies"
@@ -63,3 +64,52 @@ def test_rerunning_a_committed_study_into_a_copy_of_its_directory_reuses_every_r
                       verbose=False, workers=0)
     assert again["summary"] == committed["summary"] and again["runs"] == committed["runs"]
     assert (out / "report.md").read_text() == report
+
+
+# The statistics issue 19 added to every test of a study's summary; "resolved" changed its meaning.
+NEW_STATISTICS = ("t_low", "t_high", "p", "p_t", "primary", "p_holm", "margin", "tost_p", "equivalent")
+
+
+def without_new_statistics(summary):
+    """The summary as the bootstrap-only code wrote it: every test reduced to describe()'s fields."""
+    if isinstance(summary, dict):
+        return {k: without_new_statistics(v) for k, v in summary.items() if k not in NEW_STATISTICS + ("resolved",)}
+    if isinstance(summary, list):
+        return [without_new_statistics(v) for v in summary]
+    return summary
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_recompute_rebuilds_a_committed_study_byte_for_byte_changing_only_the_statistics(name, tmp_path):
+    committed_text = (DOCS / name / "study.json").read_text()
+    committed = json.loads(committed_text)
+    out = tmp_path / name
+    workdir.claim(out, "study", "--out")
+    older = {**committed, "summary": without_new_statistics(committed["summary"])}  # as before the new statistics
+    (out / "study.json").write_text(json.dumps(older, indent=2) + "\n")
+    report = (DOCS / name / "report.md").read_text()
+    figures = re.findall(r"^!\[(.+?)\]\(", report, flags=re.MULTILINE)  # drawn elsewhere (tests/test_plots.py)
+    study = dataclasses.replace(STUDIES[committed["study"]], measure=refuse_to_measure,
+                                draw=lambda record, out: figures)
+    again = recompute_study(study, out, verbose=False)
+    assert (out / "study.json").read_text() == committed_text  # runs, environment, times: every byte
+    assert (out / "report.md").read_text() == report
+    assert without_new_statistics(again["summary"]) == without_new_statistics(committed["summary"])
+
+
+def test_recompute_refuses_what_it_cannot_recompute(cli, tmp_path):
+    empty = cli("study", "cells", "--recompute", "--out", "none", cwd=tmp_path)
+    assert empty.returncode != 0 and "run the study into --out first" in empty.stderr
+    assert not (tmp_path / "none").exists()
+    out = tmp_path / "s"
+    workdir.claim(out, "study", "--out")
+    shutil.copy(DOCS / "adding" / "study.json", out / "study.json")
+    other = cli("study", "cells", "--recompute", "--out", "s", cwd=tmp_path)
+    assert other.returncode != 0 and "holds the 'adding' study" in other.stderr and "Traceback" not in other.stderr
+    both = cli("study", "adding", "--recompute", "--force", "--out", "s", cwd=tmp_path)
+    assert both.returncode != 0 and "pass one of the two" in both.stderr
+    unfinished = {**record("adding"), "complete": False}
+    (out / "study.json").write_text(json.dumps(unfinished))
+    half = cli("study", "adding", "--recompute", "--out", "s", cwd=tmp_path)
+    assert half.returncode != 0 and "is not complete" in half.stderr
+    assert json.loads((out / "study.json").read_text()) == unfinished  # nothing written

@@ -1,12 +1,14 @@
-"""The adding study: how many training sequences does each cell need to reach the paper's criterion
-on the adding problem (Hochreiter & Schmidhuber 1997, experiment 4)?
+"""The adding study: how many training sequences does each cell need to solve the adding problem
+(Hochreiter & Schmidhuber 1997, experiment 4) to a test-set criterion?
 
-The paper's LSTM needed 74,000 training sequences at T = 100 (209,000 at T = 500), after which all
-but a few of 2,560 test sequences were within 0.04 of the target (1 wrong at T = 100). Here each
+The paper's LSTM needed 74,000 training sequences at T = 100 (209,000 at T = 500). The paper stops
+training on the training data (average training error below 0.01, and the 2,000 most recent sequences
+processed correctly) and reports that never more than 3 of its 2,560 test sequences were then wrong
+(off by 0.04 or more). Here each
 cell (lstm, gru, rnn) trains, one 1-layer model of 25 units per seed, and every `steps_per_call`
 steps the whole test split is scored; a run stops at the first evaluation where at most
-`allowed_wrong(n_test)` test sequences are off by 0.04 or more (MAX_WRONG of PAPER_TEST: our reading
-of the paper's "all but a few"), or when the budget (`epochs` passes over the training split) is
+`allowed_wrong(n_test)` test sequences are off by 0.04 or more (MAX_WRONG of PAPER_TEST: our own
+test-set criterion, not the paper's training-set one), or when the budget (`epochs` passes over the training split) is
 spent. The training split is reused, reshuffled, for every pass: the paper drew fresh sequences.
 
 Per run: sequences to the criterion (None if not reached within the budget), the learning curve
@@ -28,7 +30,7 @@ from lstmlab.tasks.adding import TOLERANCE, Adding
 
 CELLS = cells.NAMES  # lstm, gru, rnn
 PAPER_TEST = 2_560  # the paper's test set
-MAX_WRONG = 5  # of PAPER_TEST: our reading of "all but a few" (the paper reports 1 wrong at T = 100)
+MAX_WRONG = 5  # of PAPER_TEST: our test-set criterion (the paper reports never more than 3 wrong)
 PAPER_SEQUENCES = {100: 74_000, 500: 209_000}  # the paper's LSTM: training sequences to its criterion, by T
 UNITS = 25
 
@@ -36,8 +38,8 @@ UNITS = 25
 # split scored every 100 steps (3,200 sequences). Quick (the tests): the task's shortest sequences and
 # a budget of 200 steps, scored every 25.
 FULL = {"seq_len": 100, "samples": (64_000, 256, PAPER_TEST), "epochs": 5, "eval_every": 100}
-# Adam at 1e-2: at 1e-3 (batch 8 or 32) no cell left the predict-the-mean plateau at T = 100 within
-# 960,000 sequences; at 1e-2 the GRU does (a probe of lr 1e-3 to 3e-2, batch 8 and 32, 25 and 128 units).
+# Adam at 1e-2, the rate this study was run at. Other rates were tried only in probes that are not
+# committed, so the docs claim nothing about them.
 LEARNING_RATE = 1e-2
 QUICK = {"seq_len": Adding.min_seq_len, "samples": (1_600, 256, 256), "epochs": 4, "eval_every": 25}
 
@@ -261,8 +263,10 @@ def render(study: dict, figures: list[str]) -> str:
         f"training sequences per seed, reshuffled and reused for up to {train.epochs} epochs (a budget of "
         f"{total:,} sequences). Every {train.steps_per_call} steps ({cadence:,} "
         f"sequences) all {task.n_test:,} test sequences are scored; a run stops at the first evaluation with at most "
-        f"{max_wrong} of them wrong. The criterion is our reading of the paper's \"all but a few\" "
-        f"({MAX_WRONG} of {PAPER_TEST:,}, scaled to the test set's size). 'Sequences to criterion' is the number of "
+        f"{max_wrong} of them wrong ({MAX_WRONG} of {PAPER_TEST:,}, scaled to the test set's size). This is our own "
+        "test-set criterion: the paper stops on the training data (average training error below 0.01 and the 2,000 "
+        "most recent sequences processed correctly) and reports that never more than 3 of its 2,560 test sequences "
+        "were then wrong. 'Sequences to criterion' is the number of "
         f"training sequences seen at that evaluation: an upper bound, at most {cadence:,} above the point where "
         "the criterion was first met.",
         "",
@@ -270,7 +274,7 @@ def render(study: dict, figures: list[str]) -> str:
     lines += _summary_table(rows, task.n_test, paper)
     lines += [
         "",
-        f"The paper's LSTM: {PAPER_SEQUENCES[100]:,} training sequences at T = 100 (1 of 2,560 test sequences wrong) "
+        f"The paper's LSTM: {PAPER_SEQUENCES[100]:,} training sequences at T = 100 "
         f"and {PAPER_SEQUENCES[500]:,} at T = 500. Predicting the mean target solves {baseline:.3f} of the test "
         "sequences. Final test solved: mean ± sample standard deviation over seeds, at each run's last evaluation "
         "(where it stopped).",
@@ -336,5 +340,5 @@ def _caveats(task, train, total: int) -> list[str]:
     ]
 
 STUDY = Study(name="adding",
-              question="training sequences each cell needs to reach the paper's criterion on the adding problem",
+              question="training sequences each cell needs to solve the adding problem (a test-set criterion)",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)

@@ -20,9 +20,9 @@ from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.tables import interval_text, pm
+from lstmlab.studies.tables import TEST_COLUMNS, interval_text, pm, result_cells, statistics_note
 from lstmlab.studies.training import train_one
-from lstmlab.sweeps.stats import MIN_PAIRS, describe_finite, paired, verdict
+from lstmlab.sweeps.stats import MARGIN, adjust, describe_finite, paired, verdict
 
 CELLS = ("lstm", "gru", "rnn")
 SEQ_LENS = (25, 50, 100, 200)
@@ -32,7 +32,7 @@ PROBE, QUICK_PROBE = 256, 64  # probe sequences: the first of the validation spl
 # (-30) stands for it instead of -inf, far below any gradient that is not 0.
 FLOOR = 1e-30
 DISTANCES = (0, 5, 10, 25, 50, 100, 199)  # T - t columns of the report's gradient table
-RISING = 0.005  # a last-epoch validation gain above this: the arm had not converged
+RISING = 0.005  # a mean last-epoch validation gain above this is marked (a mean over seeds, not a test)
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
@@ -129,19 +129,26 @@ def summarise(runs: list[dict]) -> list[dict]:
     accuracy = {}  # (cell, seq_len) -> {seed: test accuracy}
     for r in runs:
         accuracy.setdefault((r["group"]["cell"], r["group"]["seq_len"]), {})[r["seed"]] = r["metrics"]["test_accuracy"]
+    longest = max(r["group"]["seq_len"] for r in runs)
     for seq_len in dict.fromkeys(r["group"]["seq_len"] for r in runs):
         for cell in (c for c in CELLS if c != "lstm"):
             if (cell, seq_len) in accuracy and ("lstm", seq_len) in accuracy:
-                # Paired by seed: the same sequences, so the data's share of the variance cancels.
+                # Paired by seed: the same sequences, so the data's share of the variance cancels. Primary
+                # (raw p): each cell against the LSTM at the longest length, the study's question; the rest
+                # are Holm-adjusted within the study.
                 rows.append({"kind": "difference", "seq_len": seq_len, "cell": cell, "against": "lstm",
-                             "test_accuracy": paired(accuracy["lstm", seq_len], accuracy[cell, seq_len])})
-    return rows
+                             "test_accuracy": paired(accuracy["lstm", seq_len], accuracy[cell, seq_len],
+                                                     margin=MARGIN, primary=seq_len == longest)})
+    return adjust(rows)
 
 
 def claim(stats: dict, cell: str, against: str) -> str:
-    """A paired difference (`stats.paired`) in words: 'resolved: CELL higher/lower than AGAINST' or 'unresolved'."""
+    """A paired difference (`stats.paired`) in words: 'CELL higher/lower than AGAINST' where resolved,
+    'CELL the same as AGAINST (±margin)' where shown equivalent, else 'not shown either way'."""
     word = verdict(stats)
-    return word if word == "unresolved" else f"resolved: {cell} {word} than {against}"
+    if word.startswith(("higher", "lower")):
+        return f"{cell} {word.replace(',', ' than ' + against + ',', 1) if ',' in word else word + ' than ' + against}"
+    return f"{cell} {word.replace('the same', 'the same as ' + against)}" if stats.get("equivalent") else word
 
 
 def _arms(study: dict) -> list[dict]:
@@ -150,17 +157,41 @@ def _arms(study: dict) -> list[dict]:
 
 def draw(study: dict, out: Path) -> list[str]:
     arms = _arms(study)
-    _draw_accuracy(arms, study["seeds"], out / "accuracy.png")
+    _draw_accuracy(arms, [r for r in study["summary"] if r["kind"] == "difference"], study["seeds"],
+                   out / "accuracy.png")
     _draw_gradients(arms, out / "gradients.png")
     return ["accuracy.png", "gradients.png"]
 
 
-def _draw_accuracy(arms: list[dict], seeds: int, path: Path) -> None:
-    """Test accuracy against T per cell (mean and 95% interval), and the majority class's."""
+def _draw_accuracy(arms: list[dict], differences: list[dict], seeds: int, path: Path) -> None:
+    """Test accuracy against T per cell (mean and 95% interval) and the majority class's; then a panel
+    per other cell of its paired difference from the LSTM in points, with the 95% t-interval (filled
+    where resolved, open where not) and the equivalence margin shaded: the comparisons the claims rest on."""
     from lstmlab.plots import plt
 
     lengths = sorted({r["seq_len"] for r in arms})
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    others = [c for c in CELLS if c != "lstm" and any(d["cell"] == c for d in differences)]
+    fig, axes = plt.subplots(1, 1 + len(others), figsize=(6 + 4 * len(others), 4.5), squeeze=False)
+    ax = axes[0, 0]
+    for ax_d, cell in zip(axes[0, 1:], others):
+        mine = sorted((d for d in differences if d["cell"] == cell), key=lambda d: d["seq_len"])
+        tests = [d["test_accuracy"] for d in mine]
+        mean = np.array([100 * t["mean"] for t in tests])
+        bars = np.abs(np.array([[100 * t["t_low"], 100 * t["t_high"]] for t in tests]).T - mean)
+        line = ax_d.errorbar([d["seq_len"] for d in mine], mean, yerr=np.nan_to_num(bars), marker="o", capsize=4,
+                             markerfacecolor="none", label=f"{cell} − lstm")
+        resolved = [(d["seq_len"], m) for d, m, t in zip(mine, mean, tests) if t["resolved"]]
+        if resolved:
+            ax_d.scatter(*zip(*resolved), color=line[0].get_color(), zorder=3)
+        ax_d.axhline(0, color="grey", lw=1)
+        ax_d.axhspan(-100 * MARGIN, 100 * MARGIN, color="grey", alpha=0.15, lw=0)
+        ax_d.set_xscale("log")
+        ax_d.set_xticks(lengths, [str(t) for t in lengths])
+        ax_d.minorticks_off()
+        ax_d.set_xlabel("sequence length T")
+        ax_d.set_ylabel("paired difference, accuracy points")
+        ax_d.set_title(f"{cell} − lstm: 95% t-interval; filled: resolved", fontsize=10)
+        ax_d.grid(alpha=0.3)
     for i, cell in enumerate(CELLS):
         mine = sorted((r for r in arms if r["cell"] == cell), key=lambda r: r["seq_len"])
         mean = np.array([r["test_accuracy"]["mean"] for r in mine])
@@ -240,7 +271,8 @@ def render(study: dict, figures: list[str]) -> str:
         f"{train['learning_rate']:g}. Every cell of a seed trains on the same sequences. Mean ± sample standard "
         f"deviation over {seeds} seeds and a bootstrap (BCa) 95% interval of the mean. σ̂ is the effective "
         "integration noise (`lstmlab/studies/noise.py`; ∞ for a model at chance). The last epoch's gain is the "
-        f"validation accuracy's rise over the last epoch; above {RISING} the arm was still rising (not converged).",
+        f"validation accuracy's rise over the last epoch; 'rose' marks a mean gain above {RISING} (half a point): "
+        "a mean over seeds, not a test, but a sign that longer training could move the arm.",
         "",
     ]
     lines += _arm_table(arms) + [""] + _difference_table(study["summary"]) + [""] + _gradient_table(arms, probe)
@@ -256,7 +288,7 @@ def _arm_table(arms: list[dict]) -> list[str]:
         sigma = pm(noise["mean"], 0 if noise["n"] - noise["infinite"] < 2 else noise["std"], 3)
         if noise["infinite"]:
             sigma = "∞" if noise["infinite"] == noise["n"] else f"{sigma} ({noise['infinite']} of {noise['n']}: ∞)"
-        rising = " still rising" if gain["mean"] > RISING else ""
+        rising = " rose" if gain["mean"] > RISING else ""
         lines.append(f"| {r['cell']} | {r['seq_len']} | {pm(acc['mean'], np.nan_to_num(acc['std']))} | "
                      f"{interval_text(acc) or '(no interval)'} | {sigma} | {r['majority_accuracy']:.4f} | "
                      f"{gain['mean']:+.4f}{rising} |")
@@ -264,15 +296,14 @@ def _arm_table(arms: list[dict]) -> list[str]:
 
 
 def _difference_table(summary: list[dict]) -> list[str]:
-    lines = ["Paired differences of test accuracy (per seed, the same sequences; resolved when the 95% "
-             f"interval excludes 0 and there are at least {MIN_PAIRS} pairs: below that a bootstrap interval is "
-             "little more than the range):", "",
-             "| T | difference | mean ± std | 95% interval | verdict |", "|---:|---|---:|---:|---|"]
+    longest = max(r["seq_len"] for r in summary)
+    lines = ["Paired differences of test accuracy (per seed, the same sequences).", "",
+             statistics_note(summary, f"GRU − LSTM and simple RNN − LSTM at T = {longest}"), "",
+             "| T | difference | " + " | ".join(TEST_COLUMNS[:-1]) + " | verdict |", "|---:|---|---:|---:|---:|---|"]
     for r in (r for r in summary if r["kind"] == "difference"):
         stats = r["test_accuracy"]
-        lines.append(f"| {r['seq_len']} | {r['cell']} − {r['against']} | "
-                     f"{stats['mean']:+.4f} ± {np.nan_to_num(stats['std']):.4f} | "
-                     f"{interval_text(stats) or '(no interval)'} | {claim(stats, r['cell'], r['against'])} |")
+        lines.append(f"| {r['seq_len']} | {r['cell']} − {r['against']} | " + " | ".join(result_cells(stats)[:-1])
+                     + f" | {claim(stats, r['cell'], r['against'])} |")
     return lines
 
 

@@ -26,9 +26,9 @@ from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.tables import ci
+from lstmlab.studies.tables import ci, p_text, statistics_note, t_ci
 from lstmlab.studies.training import train_one
-from lstmlab.sweeps.stats import MIN_PAIRS, describe, describe_finite, paired, verdict
+from lstmlab.sweeps.stats import MARGIN, adjust, describe, describe_finite, paired, verdict
 from lstmlab.tasks.integration import labels
 
 CELLS = ("lstm", "gru", "rnn")
@@ -192,9 +192,17 @@ def summarise(runs: list[dict]) -> list[dict]:
         if classifier:
             mine = by_seed[row["cell"], "regression", row["train_len"]]
             row["accuracy_vs_classification"] = [
-                paired({s: a[i] for s, a in classifier.items()}, {s: a[i] for s, a in mine.items()})
-                for i in range(len(row["lengths"]))]
-    return rows
+                paired({s: a[i] for s, a in classifier.items()}, {s: a[i] for s, a in mine.items()}, margin=MARGIN,
+                       primary=is_primary(row["cell"], length, row["lengths"]))
+                for i, length in enumerate(row["lengths"])]
+    return adjust(rows)
+
+
+def is_primary(cell: str, test_length: int, lengths: list[int]) -> bool:
+    """The primary comparisons (raw p): the LSTM's regression - classification at the longest test
+    length, at each training length: does reading out the sum carry further? The others are
+    Holm-adjusted within the study."""
+    return cell == "lstm" and test_length == max(lengths)
 
 
 def _label(row: dict) -> str:
@@ -206,7 +214,50 @@ def draw(study: dict, out: Path) -> list[str]:
     _draw_by_length(rows, "accuracy", "test accuracy", out / "accuracy_vs_length.png")
     _draw_by_length(rows, "sigma", "σ̂ (integration noise, log scale)", out / "sigma_vs_length.png")
     _draw_probe(rows, out / "probe.png")
-    return ["accuracy_vs_length.png", "sigma_vs_length.png", "probe.png"]
+    _draw_versus(rows, out / "regression_vs_classification.png")
+    return ["accuracy_vs_length.png", "regression_vs_classification.png", "sigma_vs_length.png", "probe.png"]
+
+
+def _draw_versus(rows: list[dict], path: Path) -> None:
+    """Regression - classification by test length, a panel per cell and training length: the paired
+    difference in points with its 95% t-interval, filled where resolved (Holm, or a primary's raw p),
+    open where not, the equivalence margin shaded."""
+    from lstmlab.plots import plt
+
+    versus = [r for r in rows if "accuracy_vs_classification" in r]
+    train_lens = sorted({r["train_len"] for r in versus})
+    cells = [c for c in CELLS if any(r["cell"] == c for r in versus)]
+    fig, axes = plt.subplots(len(train_lens), len(cells), figsize=(4.5 * len(cells), 3.4 * len(train_lens)),
+                             squeeze=False, sharex=True)
+    for i, train_len in enumerate(train_lens):
+        for j, cell in enumerate(cells):
+            ax = axes[i, j]
+            row = next(r for r in versus if r["cell"] == cell and r["train_len"] == train_len)
+            tests = row["accuracy_vs_classification"]
+            mean = np.array([100 * t["mean"] for t in tests])
+            bars = np.abs(np.array([[100 * t["t_low"], 100 * t["t_high"]] for t in tests]).T - mean)
+            ax.errorbar(row["lengths"], mean, yerr=np.nan_to_num(bars), marker="o", capsize=3, markerfacecolor="none",
+                        color="C0")
+            resolved = [(L, m) for L, m, t in zip(row["lengths"], mean, tests) if t["resolved"]]
+            if resolved:
+                ax.scatter(*zip(*resolved), color="C0", zorder=3)
+            ax.axhline(0, color="grey", lw=1)
+            ax.axhspan(-100 * MARGIN, 100 * MARGIN, color="grey", alpha=0.15, lw=0)
+            ax.axvline(train_len, color="grey", alpha=0.6, ls=":")
+            ax.set_xscale("log")
+            ax.set_xticks(row["lengths"], [str(L) for L in row["lengths"]], fontsize=7)
+            ax.minorticks_off()
+            ax.set_title(f"{cell}, trained at {train_len}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if j == 0:
+                ax.set_ylabel("regression − classification (points)", fontsize=8)
+            if i == len(train_lens) - 1:
+                ax.set_xlabel("test sequence length", fontsize=8)
+    fig.suptitle("Regression − classification, paired by seed: mean and 95% t-interval; filled: resolved",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _draw_by_length(rows: list[dict], key: str, label: str, path: Path) -> None:
@@ -321,6 +372,9 @@ def render(study: dict, figures: list[str]) -> str:
         "classification of a cell are compared in pairs (the same seed's data, initial weights and test "
         "sequences); other differences between rows are shown only where their intervals do not overlap.",
         "",
+        statistics_note(rows, "the LSTM's regression − classification at the longest test length, at each "
+                              "training length"),
+        "",
     ]
     for train_len in sorted({r["train_len"] for r in rows}):
         mine = [r for r in rows if r["train_len"] == train_len]
@@ -344,12 +398,21 @@ def _score_tables(rows: list[dict]) -> list[str]:
     versus = [r for r in rows if "accuracy_vs_classification" in r]
     if versus:
         lines += ["", "Regression − classification, test accuracy paired by seed (the same data, initial weights "
-                  f"and test sequences) [95% CI]; '=' where the interval holds 0 or there are under {MIN_PAIRS} "
-                  "pairs (unresolved):", "", f"| cell | {columns} |", "|---|" + numbers]
-        lines += [f"| {r['cell']} | " + " | ".join(
-            ci(d, 3) + (" =" if verdict(d) == "unresolved" else "") for d in r["accuracy_vs_classification"]) + " |"
-            for r in versus]
+                  "and test sequences): mean [95% t-interval], then the verdict (↑ higher, ↓ lower, ≈ the same "
+                  f"within ±{MARGIN:g}, ? not shown either way) and the t-test p, Holm-adjusted (a primary "
+                  "comparison's raw p, marked *):", "", f"| cell | {columns} |", "|---|" + numbers]
+        lines += [f"| {r['cell']} | " + " | ".join(_difference(d) for d in r["accuracy_vs_classification"]) + " |"
+                  for r in versus]
     return lines
+
+
+def _difference(result: dict) -> str:
+    """A paired difference in a by-length table cell: '+0.012 [+0.003, +0.021] ↑ p 0.004'."""
+    word = verdict(result)
+    mark = ("↑" if word.startswith("higher") else "↓" if word.startswith("lower")
+            else "≈" if "same" in word else "?")
+    return (f"{t_ci(result, 3)} {mark} p {p_text(result['p_holm'])}{'*' if result['primary'] else ''}"
+            + (" ≈" if result.get("equivalent") and mark in "↑↓" else ""))
 
 
 def _above_majority(rows: list[dict]) -> list[str]:

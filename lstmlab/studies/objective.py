@@ -28,9 +28,9 @@ from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.tables import ci
+from lstmlab.studies.tables import TEST_COLUMNS, ci, result_cells, statistics_note
 from lstmlab.studies.training import train_one
-from lstmlab.sweeps.stats import describe, describe_finite, paired, verdict
+from lstmlab.sweeps.stats import MARGIN, adjust, describe, describe_finite, paired
 
 OBJECTIVES = ("classification", "label-regression", "regression")
 TARGETS = ("final", "per-step")
@@ -49,6 +49,9 @@ COMPARISONS = (
     + [("all three: regression per-step - classification final", ("classification", "final"),
         ("regression", "per-step"))]
 )
+# The primary comparison, judged on its raw p: the study's question in one test, what all three changes
+# together buy in test accuracy. The others (and every σ̂ difference) are Holm-adjusted within the study.
+PRIMARY = COMPARISONS[-1][0]
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
@@ -137,11 +140,13 @@ def summarise(runs: list[dict]) -> dict:
             continue
         seeds_a = by_arm[(*a, arm_a["learning_rate"])]
         seeds_b = by_arm[(*b, arm_b["learning_rate"])]
+        accuracy = {"margin": MARGIN, "primary": name == PRIMARY}  # TOST and the primary flag: accuracy only
         comparisons.append({"name": name, "a": " ".join(a), "b": " ".join(b), **{
-            metric: paired({s: m[metric] for s, m in seeds_a.items()}, {s: m[metric] for s, m in seeds_b.items()})
+            metric: paired({s: m[metric] for s, m in seeds_a.items()}, {s: m[metric] for s, m in seeds_b.items()},
+                           **(accuracy if metric == "test_accuracy" else {}))
             for metric in METRICS}})
-    return {"arms": arms, "best": {key: row["learning_rate"] for key, row in best.items()},
-            "comparisons": comparisons}
+    return adjust({"arms": arms, "best": {key: row["learning_rate"] for key, row in best.items()},
+                   "comparisons": comparisons})
 
 
 def _bin_labels() -> list[str]:
@@ -164,10 +169,42 @@ STYLES = {target: style for target, style in zip(TARGETS, ("-", "--"))}
 
 def draw(study: dict, out: Path) -> list[str]:
     summary = study["summary"]
+    _draw_comparisons(summary["comparisons"], out / "comparisons.png")
     _draw_by_rate(summary["arms"], study["seeds"], out / "by_learning_rate.png")
     _draw_by_distance(_best_arms(summary), out / "accuracy_by_distance.png")
     _draw_curves(_best_arms(summary), out / "learning_curves.png")
-    return ["by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
+    return ["comparisons.png", "by_learning_rate.png", "accuracy_by_distance.png", "learning_curves.png"]
+
+
+def _draw_comparisons(comparisons: list[dict], path: Path) -> None:
+    """The paired differences the claims rest on: a row per comparison, test accuracy (points, the
+    equivalence margin shaded) and σ̂ side by side, each a mean with its 95% t-interval, filled where
+    resolved (Holm, or a primary's raw p) and open where not."""
+    from lstmlab.plots import plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(comparisons) + 1.8), sharey=True)
+    ys = np.arange(len(comparisons))[::-1]
+    for ax, metric, scale, label in ((axes[0], "test_accuracy", 100, "test accuracy, b − a (points)"),
+                                     (axes[1], "noise_sigma", 1, "σ̂, b − a")):
+        tests = [c[metric] for c in comparisons]
+        mean = np.array([scale * t["mean"] for t in tests])
+        bars = np.abs(np.array([[scale * t["t_low"], scale * t["t_high"]] for t in tests]).T - mean)
+        ax.errorbar(mean, ys, xerr=np.nan_to_num(bars), fmt="o", capsize=3, markerfacecolor="none", color="C0")
+        resolved = [(m, y) for m, y, t in zip(mean, ys, tests) if t["resolved"]]
+        if resolved:
+            ax.scatter(*zip(*resolved), color="C0", zorder=3)
+        ax.axvline(0, color="grey", lw=1)
+        if metric == "test_accuracy":
+            ax.axvspan(-100 * MARGIN, 100 * MARGIN, color="grey", alpha=0.15, lw=0)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_yticks(ys, [c["name"] + (" (primary)" if c["test_accuracy"]["primary"] else "") for c in comparisons],
+                       fontsize=8)
+    fig.suptitle("Paired differences between the best arms: mean and 95% t-interval over seeds; filled: resolved",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def _draw_by_rate(arms: list[dict], seeds: int, path: Path) -> None:
@@ -284,11 +321,12 @@ def _tables(summary: dict, seeds: int) -> list[str]:
         lines.append(f"| {row['objective']} | {row['target']} | {row['learning_rate']:g} | "
                      f"{ci(row['test_accuracy'])} | {ci(row['noise_sigma'], 3)} |")
     lines += ["", f"## Paired differences (b - a, same seeds; {seeds} pairs)", "",
-              "| comparison | test accuracy, b - a | | σ̂, b - a | |", "|---|---:|---|---:|---|"]
+              statistics_note(summary, f"{PRIMARY}, test accuracy"), "",
+              "| comparison | test accuracy: " + " | ".join(TEST_COLUMNS) + " | σ̂, b - a [t] | p (sign-flip) | "
+              "p (t, Holm) | verdict |", "|---|---:|---:|---:|---|---:|---:|---:|---|"]
     for row in summary["comparisons"]:
-        accuracy, noise = row["test_accuracy"], row["noise_sigma"]
-        lines.append(f"| {row['name']} | {ci(accuracy)} | {verdict(accuracy)} | {ci(noise, 3)} | "
-                     f"{verdict(noise)} |")
+        lines.append(f"| {row['name']} | " + " | ".join(result_cells(row["test_accuracy"])) + " | "
+                     + " | ".join(result_cells(row["noise_sigma"], 3)) + " |")
     lines += ["", "## Every arm at every learning rate", "",
               "| objective | target | rate | validation accuracy | test accuracy | σ̂ |",
               "|---|---|---:|---:|---:|---:|"]

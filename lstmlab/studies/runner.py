@@ -12,6 +12,10 @@ and how to summarise, draw and report them; its runs are a sweep's: named by the
     DIR/*.png        the study's figures
     DIR/report.md    tables of mean ± standard deviation over seeds, and the figures
 
+`recompute_study` (`lstmlab study NAME --recompute --out DIR`) rebuilds the summary, figures and report.md
+from the runs DIR/study.json holds, training nothing: the runs, environment and times stay as they are,
+byte for byte, and only what today's code makes of them changes.
+
 Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged (found
 by its name, however old the file's key names), so an interrupted study continues where it stopped;
 --force starts over. A study's run keeps no checkpoint: one whose worker dies is measured again from
@@ -120,6 +124,26 @@ def _run_study(study: Study, out: Path, context: RunContext, seeds: int, force: 
                               f"the others are kept in {out / STUDY_FILE}: rerun to retry them")
     record["runs"] = [runs[p.name] for p in planned]
     return _conclude(study, record, out, say)
+
+
+def recompute_study(study: Study | str, out: Path, verbose: bool = True) -> dict:
+    """Summarise, draw and report again the complete study in `out` (claimed and locked as a study
+    directory) from the runs its study.json holds, training nothing; returns what study.json holds."""
+    study = _study(study)
+    path = Path(out) / STUDY_FILE
+    if not path.exists():
+        raise UserError(f"--recompute reads {path}, which does not exist: run the study into --out first")
+    with workdir.held(out, "study", "--out"):
+        try:
+            record = json.loads(path.read_text())
+            runs, name, complete = record["runs"], record.get("study"), record.get("complete")
+        except (ValueError, KeyError, TypeError) as err:
+            raise UserError(f"{path} is damaged ({err}): rerun the study without --recompute") from None
+        if name != study.name:
+            raise UserError(f"{out} holds the {name!r} study, not {study.name!r}: name the study it holds")
+        if not complete or not runs:
+            raise UserError(f"{path} is not complete: rerun the study without --recompute to finish its runs")
+        return _conclude(study, record, Path(out), printer(verbose))
 
 
 def _conclude(study: Study, record: dict, out: Path, say) -> dict:

@@ -43,9 +43,9 @@ from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.core.tbptt import Truncation, compute
 from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
-from lstmlab.studies.tables import ci
+from lstmlab.studies.tables import TEST_COLUMNS, ci, p_text, result_cells, statistics_note, t_ci
 from lstmlab.studies.training import train_one
-from lstmlab.sweeps.stats import describe, describe_finite, paired, verdict
+from lstmlab.sweeps.stats import MARGIN, adjust, describe, describe_finite, one_sample, paired, verdict
 
 # seq_len -> ({target: depths k2 below T}, (n_train, n_val, n_test), epochs); full BPTT is added to each.
 GRID = {25: ({"final": (1, 2, 5, 10), "per-step": (1, 5, 10)}, (64_000, 16_000, 16_000), 3),
@@ -130,12 +130,22 @@ def headline(metrics: dict) -> str:
     return f"test accuracy {metrics['test_accuracy']:.4f}, {metrics['epoch_seconds']:.2f} s/epoch"
 
 
+def is_primary(seq_len: int, target: str, k2: int, k1: int, times: int, scheme: str, schedule: str) -> bool:
+    """The study's primary comparisons, judged on their raw p: the shallowest truncation (k2 = 1, one
+    update per batch, k1 = T) against full BPTT at each length's budget and target. Every other test
+    is Holm-adjusted within the study."""
+    return k2 == 1 and k1 == seq_len and times == 1 and scheme == "per-loss" and schedule == "constant"
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     """A row per arm: each metric described over seeds, and paired (`against`) with full BPTT of its
     seeds trained as long at the same rate schedule. Full BPTT beyond the budget (the fewest epochs of
     its length and target) is paired with full BPTT at LONGER times fewer epochs instead, the
     convergence checks; where there is none at its schedule (the first decayed budget), with full
-    BPTT as long at a constant rate: what the decay buys. `times`: epochs / budget."""
+    BPTT as long at a constant rate: what the decay buys. Full BPTT at the budget is the reference
+    (no test). `times`: epochs / budget. Arms are grouped by every setting the plan varies, so a new
+    scheme's arms get their rows and comparisons unchanged. Tests of accuracy carry TOST against
+    MARGIN; all are Holm-adjusted within the study (`stats.adjust`) but the primary ones."""
     fields = ("seq_len", "target", "k2", "k1", "epochs", "scheme", "lr_schedule")
     by_arm = {key: {r["seed"]: r["metrics"] for r in members} for key, members in groups(runs, fields).items()}
     budget = {}
@@ -146,10 +156,12 @@ def summarise(runs: list[dict]) -> list[dict]:
         metrics = list(seeds.values())
         times = epochs // budget[seq_len, target]
         against = (epochs, schedule)
-        if k2 == seq_len and k1 == seq_len and times > 1:  # full BPTT: a convergence check
+        full_arm = k2 == seq_len and k1 == seq_len and scheme == "per-loss"
+        if full_arm and times > 1:  # full BPTT: a convergence check
             against = (epochs // LONGER, schedule)
             if (seq_len, target, seq_len, seq_len, epochs // LONGER, "per-loss", schedule) not in by_arm:
                 against = (epochs, "constant")
+        reference = full_arm and against == (epochs, schedule)  # full BPTT at the budget: what others pair with
         full = by_arm.get((seq_len, target, seq_len, seq_len, against[0], "per-loss", against[1]), {})
         curves = np.array([m["val_accuracy"] for m in metrics], dtype=np.float64)  # (seeds, epochs + 1)
         row = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs, "scheme": scheme,
@@ -159,13 +171,16 @@ def summarise(runs: list[dict]) -> list[dict]:
                "step_memory_bytes": max(m["step_memory_bytes"] for m in metrics),  # the same for every seed
                "epoch_seconds": describe([m["epoch_seconds"] for m in metrics]),
                "val_curve": curves.mean(axis=0).tolist(),
-               "last_epoch_gain": describe(curves[:, -1] - curves[:, -2])}
+               "last_epoch_gain": one_sample(curves[:, -1] - curves[:, -2], margin=MARGIN)}
+        primary = is_primary(seq_len, target, k2, k1, times, scheme, schedule)
         for name in METRICS:
             row[name] = (describe_finite if name == "noise_sigma" else describe)([m[name] for m in metrics])
-            row[f"{name}_vs_full"] = paired({s: m[name] for s, m in full.items()},
-                                            {s: m[name] for s, m in seeds.items()})
+            accuracy = name == "test_accuracy"
+            row[f"{name}_vs_full"] = None if reference else paired(
+                {s: m[name] for s, m in full.items()}, {s: m[name] for s, m in seeds.items()},
+                margin=MARGIN if accuracy else None, primary=primary and accuracy)
         rows.append(row)
-    return rows
+    return adjust(rows)
 
 
 def compute_per_update(runs: list[dict]) -> list[dict]:
@@ -193,20 +208,24 @@ def compute_per_update(runs: list[dict]) -> list[dict]:
 
 
 def _is_full(row: dict) -> bool:
-    return row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]
+    return row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"] and row["scheme"] == "per-loss"
 
 
 def _label(row: dict) -> str:
+    """An arm in words: its scheme and depths, and its budget and schedule where not the plain budget."""
     longer = (f", {row['epochs']} epochs" if row["times"] > 1 else "") + _rate(row["lr_schedule"])
+    k1 = "T" if row["k1"] == row["seq_len"] else row["k1"]
     if _is_full(row):
         return f"full BPTT{longer}"
-    if row["target"] == "final":
-        return f"k2 = {row['k2']}{longer}"
     if row["scheme"] == "chunked":
         return f"chunked, k = {row['k2']}{longer}"
     if row["scheme"] == "williams-peng":
-        return f"Williams & Peng, h = {row['k2']}, h' = {row['k1']}{longer}"
-    return f"k2 = {row['k2']}, k1 = {'T' if row['k1'] == row['seq_len'] else row['k1']}{longer}"
+        return f"Williams & Peng, h = {row['k2']}, h' = {k1}{longer}"
+    if row["scheme"] != "per-loss":
+        return f"{row['scheme']}, k2 = {row['k2']}, k1 = {k1}{longer}"
+    if row["target"] == "final":
+        return f"k2 = {row['k2']}{longer}"
+    return f"k2 = {row['k2']}, k1 = {k1}{longer}"
 
 
 def _rate(schedule: str) -> str:
@@ -246,47 +265,93 @@ def _lines(rows: list[dict], seq_len: int):
 
 def draw(study: dict, out: Path) -> list[str]:
     rows = study["summary"]
-    _draw_against_full(rows, "test_accuracy_vs_full", "test accuracy - full BPTT's (paired)", out / "accuracy.png")
-    _draw_against_full(rows, "noise_sigma_vs_full", "σ̂ - full BPTT's (paired)", out / "noise.png")
+    _draw_against_full(rows, "test_accuracy_vs_full", "test accuracy − full BPTT's", out / "accuracy.png")
+    _draw_against_full(rows, "noise_sigma_vs_full", "σ̂ − full BPTT's", out / "noise.png")
     _draw_cost(rows, out / "cost.png")
     return ["accuracy.png", "noise.png", "cost.png"]
 
 
+BUDGETS = ((1, "constant"), (LONGER, "constant"), (LONGER, "cosine"))  # (times the budget, schedule): columns
+
+
+def _series(rows: list[dict]) -> dict[str, list[dict]]:
+    """The truncated arms of one panel (a length, target and budget) as drawn series, over k2: per-loss
+    with one update per batch (k1 = T), per-loss online (k1 = k2), and every other scheme by name."""
+    series: dict[str, list[dict]] = {}
+    for row in sorted((r for r in rows if not _is_full(r)), key=lambda r: r["k2"]):
+        if row["scheme"] == "per-loss":
+            name = "per-loss, k1 = T" if row["k1"] == row["seq_len"] else "per-loss, k1 = k2"
+        else:
+            name = row["scheme"] + ("" if row["k1"] == row["k2"] else ", k1 = " + ("T" if row["k1"] == row["seq_len"]
+                                                                                   else str(row["k1"])))
+        series.setdefault(name, []).append(row)
+    return series
+
+
 def _draw_against_full(rows: list[dict], metric: str, ylabel: str, path: Path) -> None:
-    """A panel per length: each kind of arm's paired difference from full BPTT against k2."""
+    """Small multiples, one question per panel: a row per length and target, a column per budget, each
+    arm's paired difference from full BPTT against k2 with its 95% t-interval (filled: resolved after
+    Holm's correction; open: not), and a last column with full BPTT's own convergence checks. Accuracy
+    is in points, with the equivalence margin shaded."""
     from lstmlab.plots import plt
 
-    lengths = sorted({r["seq_len"] for r in rows})
-    fig, axes = plt.subplots(1, len(lengths), figsize=(6.5 * len(lengths), 4.8), squeeze=False)
-    for ax, seq_len in zip(axes[0], lengths):
-        for (label, line), marker in zip(_lines(rows, seq_len), MARKERS):
-            line = [r for r in line if r["k2"] < seq_len]
-            mean = np.array([r[metric]["mean"] for r in line])
-            errors = np.abs(np.array([[r[metric]["ci_low"], r[metric]["ci_high"]] for r in line]).T - mean)
-            ax.errorbar([r["k2"] for r in line], mean, yerr=np.nan_to_num(errors), marker=marker, capsize=3,
-                        label=label)
-        ax.axhline(0, color="grey", lw=1)
-        _convergence_lines(ax, rows, seq_len, metric)
-        _depth_axis(ax, sorted({r["k2"] for r in rows if r["seq_len"] == seq_len and r["k2"] < seq_len}))
-        ax.set_xlabel("truncation depth k2 (steps each loss backpropagates), log scale")
-        ax.set_ylabel(ylabel)
-        ax.set_title(f"T = {seq_len}: mean and 95% interval of the paired difference")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # below: the lines are many
+    accuracy = metric == "test_accuracy_vs_full"
+    scale = 100 if accuracy else 1
+    panels = sorted({(r["seq_len"], r["target"]) for r in rows}, key=lambda p: (p[0], p[1]))
+    fig, axes = plt.subplots(len(panels), len(BUDGETS) + 1, figsize=(4.2 * (len(BUDGETS) + 1), 3.3 * len(panels)),
+                             squeeze=False)
+    for i, (seq_len, target) in enumerate(panels):
+        mine = [r for r in rows if r["seq_len"] == seq_len and r["target"] == target]
+        depths = sorted({r["k2"] for r in mine if r["k2"] < seq_len})
+        for j, (times, schedule) in enumerate(BUDGETS):
+            ax = axes[i, j]
+            budget = [r for r in mine if r["times"] == times and r["lr_schedule"] == schedule]
+            if not any(r[metric] for r in budget):
+                ax.set_axis_off()
+                continue
+            for (name, line), marker in zip(_series(budget).items(), MARKERS):
+                _errorbars(ax, [r["k2"] for r in line], [r[metric] for r in line], scale, marker, name)
+            _reference(ax, accuracy, budget)
+            _depth_axis(ax, depths)
+            epochs = budget[0]["epochs"]
+            ax.set_title(f"T = {seq_len}, {target}: {epochs} epochs{_rate(schedule)}", fontsize=9)
+            ax.set_xlabel("truncation depth k2 (log scale)", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(ylabel + (", points" if accuracy else ""), fontsize=8)
+            ax.legend(fontsize=7, loc="best")
+        checks = [r for r in mine if _is_full(r) and r[metric]]
+        ax = axes[i, -1]
+        labels = [f"{r['against']['epochs']}{'c' if r['against']['lr_schedule'] == 'cosine' else ''} → "
+                  f"{r['epochs']}{'c' if r['lr_schedule'] == 'cosine' else ''}" for r in checks]
+        _errorbars(ax, list(range(len(checks))), [r[metric] for r in checks], scale, "o", "full BPTT", joined=False)
+        _reference(ax, accuracy, checks)
+        ax.set_xticks(range(len(checks)), labels, fontsize=7)
+        ax.set_xlabel("epochs before → after (c: rate decayed)", fontsize=8)
+        ax.set_title(f"T = {seq_len}, {target}: what more training buys full BPTT", fontsize=9)
+    fig.suptitle(f"{ylabel} - mean and 95% t-interval over seeds; filled: resolved (Holm), open: not"
+                 + (f"; shaded: ±{MARGIN * 100:g} points" if accuracy else ""), fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def _convergence_lines(ax, rows: list[dict], seq_len: int, metric: str) -> None:
-    """A horizontal line per convergence check: what LONGER times the epochs buys full BPTT."""
-    checks = (r for r in rows if r["seq_len"] == seq_len and r["times"] > 1 and r["k2"] == seq_len
-              and r["against"]["epochs"] < r["epochs"])
-    styles = (":", "-.", "--", (0, (1, 4)), (0, (5, 2, 1, 2)), (0, (3, 1, 1, 1, 1, 1)))
-    for row, style in zip(checks, styles):
-        ax.axhline(row[metric]["mean"], color="grey", linestyle=style,
-                   label=f"full BPTT at {row['epochs']} epochs - at {row['against']['epochs']}"
-                         f"{_rate(row['lr_schedule'])}, {row['target']} target")
+def _errorbars(ax, xs: list, results: list[dict], scale: float, marker: str, label: str, joined: bool = True) -> None:
+    """Tests as points with t-interval bars (joined by a line over k2), filled where resolved, open where not."""
+    mean = np.array([scale * r["mean"] for r in results])
+    bars = np.abs(np.array([[scale * r["t_low"], scale * r["t_high"]] for r in results]).T - mean)
+    line = ax.errorbar(xs, mean, yerr=np.nan_to_num(bars), marker=marker, capsize=3, lw=1 if joined else 0,
+                       elinewidth=1, label=label, markerfacecolor="none")
+    resolved = [r["resolved"] for r in results]
+    ax.scatter([x for x, f in zip(xs, resolved) if f], [m for m, f in zip(mean, resolved) if f], marker=marker,
+               color=line[0].get_color(), zorder=3)
+
+
+def _reference(ax, accuracy: bool, rows: list[dict]) -> None:
+    """The zero line, the equivalence margin (accuracy), a light grid."""
+    ax.axhline(0, color="grey", lw=1)
+    if accuracy:
+        ax.axhspan(-MARGIN * 100, MARGIN * 100, color="grey", alpha=0.15, lw=0)
+    ax.grid(alpha=0.3)
 
 
 def _depth_axis(ax, depths: list[int]) -> None:
@@ -327,27 +392,37 @@ def _draw_cost(rows: list[dict], path: Path) -> None:
 def render(study: dict, figures: list[str]) -> str:
     seeds = study["seeds"]
     lines = [
-        "# Truncated BPTT, as Williams & Peng define it",
+        "# Truncated BPTT: each loss truncated to its own last k2 steps",
         "",
         f"`lstmlab study tbptt{' --quick' if study['quick'] else ''} --seeds {seeds}`: one 1-layer LSTM of 25 units "
         f"per arm and seed ({len(study['runs'])} runs, {study['seconds'] / 60:.1f} min of training and testing on "
-        f"Keras backend `{study['environment']['backend']}`). TBPTT(k1, k2): every loss backpropagates through "
-        "exactly its own last k2 steps; per-step targets update every k1 steps. A final target has one loss, so "
-        "every k2 makes one update per batch, as full BPTT does; per-step arms with k1 = T also make one update per "
-        "batch (matched on samples and updates), those with k1 = k2 make T / k2 (matched on samples only), as "
-        "do the chunked scheme's arms (chunks of k steps from the start, one update each: a loss reaches back 1 "
-        "to k steps). "
+        f"Keras backend `{study['environment']['backend']}`). TBPTT(k1, k2), per-loss scheme: every loss "
+        "backpropagates through exactly its own last k2 steps; per-step targets update every k1 steps. A final "
+        "target has one loss, so every k2 makes one update per batch, as full BPTT does; per-step arms with k1 = T "
+        "also make one update per batch (matched on samples and updates), those with k1 = k2 make T / k2 (matched "
+        "on samples only), as do the chunked scheme's arms (chunks of k steps from the start, one update each: a "
+        "loss reaches back 1 to k steps). "
         "Every arm of a seed trains on the same sequences from the same initial weights, so differences from full "
-        "BPTT are paired by seed. Brackets: 95% BCa bootstrap intervals over seeds; a difference is 'unresolved' "
-        "where its interval holds 0 (or there are fewer than 5 pairs). Time per epoch excludes the first epoch "
-        "(it also compiles) and was measured with the runs sharing the cores; memory is what XLA allocates for "
-        "one train step beyond its inputs and outputs.",
+        "BPTT are paired by seed.",
+        "",
+        _statistics_note(study["summary"]),
+        "",
+        "Time per epoch excludes the first epoch (it also compiles) and was measured with the runs sharing the "
+        "cores; memory is what XLA allocates for one train step beyond its inputs and outputs.",
         "",
     ]
     for seq_len in sorted({r["seq_len"] for r in study["summary"]}):
         lines += _section(study, seq_len) + [""]
     lines += [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+def _statistics_note(rows: list[dict]) -> str:
+    primary = [row for row in rows if (row["test_accuracy_vs_full"] or {}).get("primary")]
+    return statistics_note(rows, "; ".join(f"T = {r['seq_len']}, {r['target']} target, {_label(r)} against full "
+                                           "BPTT" for r in primary)) + (
+        " A last-epoch gain is tested the same way against 0: 'the same' there means the arm's validation "
+        "accuracy no longer moved.")
 
 
 def _section(study: dict, seq_len: int) -> list[str]:
@@ -359,24 +434,25 @@ def _section(study: dict, seq_len: int) -> list[str]:
         "",
         f"{task['n_train']:,} / {task['n_val']:,} / {task['n_test']:,} sequences, {train['epochs']} epochs, "
         f"batch {train['batch_size']}, Adam at {train['learning_rate']:g}. 'last-epoch gain' is the validation "
-        "accuracy gained over the last epoch (mean over seeds). Each arm's difference is paired by seed with "
-        "full BPTT trained as long at the same rate schedule. Full BPTT's own longer arms are the convergence "
+        "accuracy gained over the last epoch (mean [t-interval] over seeds). Each arm's difference is paired by seed "
+        "with full BPTT trained as long at the same rate schedule. Full BPTT's own longer arms are the convergence "
         f"checks, each paired with full BPTT at {LONGER}x fewer epochs: what {LONGER}x the epochs still buys it. "
         "'cosine': the rate decays from its start to 0 over the run (`--lr-schedule cosine`); the first "
         "decayed full-BPTT arm is paired with full BPTT as long at a constant rate: what the decay buys.",
         "",
-        "| target | arm | updates / batch | test accuracy | paired with | difference | | σ̂ | difference | "
-        "last-epoch gain | s / epoch | step memory (KiB) |",
-        "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|",
+        "| target | arm | updates / batch | test accuracy | paired with | " + " | ".join(TEST_COLUMNS)
+        + " | σ̂ | σ̂ difference [t] | p (t, Holm) | last-epoch gain [t] | gain | s / epoch | step memory (KiB) |",
+        "|---|---|---:|---:|---|" + "---:|---:|---:|---|" + "---:|---:|---:|---:|---|---:|---:|",
     ]
     for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
-        full = _label(row) == "full BPTT"
-        difference = row["test_accuracy_vs_full"]
+        difference, sigma = row["test_accuracy_vs_full"], row["noise_sigma_vs_full"]
+        accuracy = result_cells(difference) if difference else [""] * len(TEST_COLUMNS)
+        noise = [t_ci(sigma, 3), p_text(sigma["p_holm"])] if sigma else ["", ""]
+        gain = row["last_epoch_gain"]
         lines.append(
             f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {ci(row['test_accuracy'])} | "
-            f"{_pair(row)} | {'' if full else ci(difference)} | {'' if full else verdict(difference)} | "
-            f"{ci(row['noise_sigma'], 3)} | {'' if full else ci(row['noise_sigma_vs_full'], 3)} | "
-            f"{row['last_epoch_gain']['mean']:+.4f} | {row['epoch_seconds']['mean']:.2f} | "
+            f"{_pair(row)} | {' | '.join(accuracy)} | {ci(row['noise_sigma'], 3)} | {' | '.join(noise)} | "
+            f"{t_ci(gain)} | {verdict(gain)} | {row['epoch_seconds']['mean']:.2f} | "
             f"{row['step_memory_bytes'] / 1024:,.0f} |")
     return lines
 
