@@ -145,12 +145,15 @@ def summarise(runs: list[dict]) -> list[dict]:
     BPTT as long at a constant rate: what the decay buys. Full BPTT at the budget is the reference
     (no test). `times`: epochs / budget. Arms are grouped by every setting the plan varies, so a new
     scheme's arms get their rows and comparisons unchanged. Tests of accuracy carry TOST against
-    MARGIN; all are Holm-adjusted within the study (`stats.adjust`) but the primary ones."""
+    MARGIN; all are Holm-adjusted within the study (`stats.adjust`) but the primary ones. `compute`: the
+    arm's compute per sequence in forward-step equivalents (`compute_per_update`), which the machine
+    does not change, beside its seconds per epoch, which it does."""
     fields = ("seq_len", "target", "k2", "k1", "epochs", "scheme", "lr_schedule")
     by_arm = {key: {r["seed"]: r["metrics"] for r in members} for key, members in groups(runs, fields).items()}
     budget = {}
     for seq_len, target, _, _, epochs, _, _ in by_arm:
         budget[seq_len, target] = min(epochs, budget.get((seq_len, target), epochs))
+    costs = {(c["seq_len"], c["target"], c["scheme"], c["k2"], c["k1"]): c for c in compute_per_update(runs)}
     rows = []
     for (seq_len, target, k2, k1, epochs, scheme, schedule), seeds in by_arm.items():
         metrics = list(seeds.values())
@@ -172,6 +175,8 @@ def summarise(runs: list[dict]) -> list[dict]:
                "epoch_seconds": describe([m["epoch_seconds"] for m in metrics]),
                "val_curve": curves.mean(axis=0).tolist(),
                "last_epoch_gain": one_sample(curves[:, -1] - curves[:, -2], margin=MARGIN)}
+        cost = costs[seq_len, target, scheme, k2, k1]
+        row["compute"] = {k: cost[k] for k in ("forward", "backward", "per_batch", "per_update", "relative")}
         primary = is_primary(seq_len, target, k2, k1, times, scheme, schedule)
         for name in METRICS:
             row[name] = (describe_finite if name == "noise_sigma" else describe)([m[name] for m in metrics])
@@ -191,13 +196,13 @@ def compute_per_update(runs: list[dict]) -> list[dict]:
     over the arm's runs, for comparison; it depends on the machine and its load, the compute does not."""
     rows, seconds = {}, {}
     for run in runs:
-        group, train = run["group"], run["config"]["train"]
+        group = run["group"]
         key = (group["seq_len"], group["target"], group["scheme"], group["k2"], group["k1"])
         seconds.setdefault(key, []).append(run["metrics"]["epoch_seconds"])
         if key in rows:
             continue
-        plan = Truncation.create(group["seq_len"], train["tbptt"], per_step=group["target"] == "per-step",
-                                 every=train["tbptt_every"], scheme=train["tbptt_scheme"])
+        plan = Truncation.create(group["seq_len"], group["k2"], per_step=group["target"] == "per-step",
+                                 every=0 if group["scheme"] == "chunked" else group["k1"], scheme=group["scheme"])
         rows[key] = {"seq_len": key[0], "target": key[1], "scheme": key[2], "k2": key[3], "k1": key[4],
                      **compute(plan)}
     for key, row in rows.items():
@@ -401,14 +406,20 @@ def render(study: dict, figures: list[str]) -> str:
         "target has one loss, so every k2 makes one update per batch, as full BPTT does; per-step arms with k1 = T "
         "also make one update per batch (matched on samples and updates), those with k1 = k2 make T / k2 (matched "
         "on samples only), as do the chunked scheme's arms (chunks of k steps from the start, one update each: a "
-        "loss reaches back 1 to k steps). "
+        "loss reaches back 1 to k steps). Williams & Peng's BPTT(h; h') arms (`--tbptt-scheme williams-peng`, at "
+        "their recommended h = 2h') update every h' steps, backpropagating the window's h' losses together to one "
+        "cut h steps before its end. "
         "Every arm of a seed trains on the same sequences from the same initial weights, so differences from full "
         "BPTT are paired by seed.",
         "",
         _statistics_note(study["summary"]),
         "",
-        "Time per epoch excludes the first epoch (it also compiles) and was measured with the runs sharing the "
-        "cores; memory is what XLA allocates for one train step beyond its inputs and outputs.",
+        "Compute is counted per sequence in forward-step equivalents (steps run forward, replays included, plus "
+        "2 x the steps backpropagated through; `core/tbptt.py`'s `compute`), per update and per batch against full "
+        "BPTT's: the cost of each scheme, whatever the machine. Time per epoch excludes the first epoch (it also "
+        "compiles) and was measured with the runs sharing the cores, so it also depends on the machine and its "
+        "load: compare it between arms of one session only. Memory is what XLA allocates for one train step beyond "
+        "its inputs and outputs.",
         "",
     ]
     for seq_len in sorted({r["seq_len"] for r in study["summary"]}):
@@ -441,8 +452,9 @@ def _section(study: dict, seq_len: int) -> list[str]:
         "decayed full-BPTT arm is paired with full BPTT as long at a constant rate: what the decay buys.",
         "",
         "| target | arm | updates / batch | test accuracy | paired with | " + " | ".join(TEST_COLUMNS)
-        + " | σ̂ | σ̂ difference [t] | p (t, Holm) | last-epoch gain [t] | gain | s / epoch | step memory (KiB) |",
-        "|---|---|---:|---:|---|" + "---:|---:|---:|---|" + "---:|---:|---:|---:|---|---:|---:|",
+        + " | σ̂ | σ̂ difference [t] | p (t, Holm) | last-epoch gain [t] | gain | compute / update | compute / batch "
+        "(x full) | s / epoch | step memory (KiB) |",
+        "|---|---|---:|---:|---|" + "---:|---:|---:|---|" + "---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for row in (r for r in study["summary"] if r["seq_len"] == seq_len):
         difference, sigma = row["test_accuracy_vs_full"], row["noise_sigma_vs_full"]
@@ -452,9 +464,11 @@ def _section(study: dict, seq_len: int) -> list[str]:
         lines.append(
             f"| {row['target']} | {_label(row)} | {row['updates_per_batch']} | {ci(row['test_accuracy'])} | "
             f"{_pair(row)} | {' | '.join(accuracy)} | {ci(row['noise_sigma'], 3)} | {' | '.join(noise)} | "
-            f"{t_ci(gain)} | {verdict(gain)} | {row['epoch_seconds']['mean']:.2f} | "
+            f"{t_ci(gain)} | {verdict(gain)} | {row['compute']['per_update']:,.0f} | "
+            f"{row['compute']['relative']:.2f} | {row['epoch_seconds']['mean']:.2f} | "
             f"{row['step_memory_bytes'] / 1024:,.0f} |")
     return lines
+
 
 STUDY = Study(name="tbptt", question="TBPTT(k1, k2): accuracy against full BPTT, paired, and time and memory",
               plan=plan, measure=measure, headline=headline, summarise=summarise, draw=draw, render=render)
