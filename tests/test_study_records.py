@@ -14,6 +14,7 @@ from conftest import ROOT
 from lstmlab.config import RunConfig
 from lstmlab.core import workdir
 from lstmlab.studies import STUDIES
+from lstmlab.errors import UserError
 from lstmlab.studies.runner import finished_runs, points, recompute_study, run_study
 from lstmlab.sweeps.spec import run_name
 
@@ -113,3 +114,36 @@ def test_recompute_refuses_what_it_cannot_recompute(cli, tmp_path):
     half = cli("study", "adding", "--recompute", "--out", "s", cwd=tmp_path)
     assert half.returncode != 0 and "is not complete" in half.stderr
     assert json.loads((out / "study.json").read_text()) == unfinished  # nothing written
+
+
+@pytest.mark.parametrize("edit", [
+    lambda run: run["metrics"].__setitem__("test_accuracy", 0.999),
+    lambda run: run["metrics"].__setitem__("test_accuracy", "0.9"),
+    lambda run: run.__setitem__("seconds", -1),
+    lambda run: run.pop("digest"),
+])
+def test_a_run_edited_in_study_json_is_made_again_and_refused_by_recompute(tmp_path, edit):
+    committed = record("adding")
+    out = tmp_path / "adding"
+    workdir.claim(out, "study", "--out")
+    edited = json.loads(json.dumps(committed))
+    edit(edited["runs"][3])
+    (out / "study.json").write_text(json.dumps(edited, indent=2) + "\n")
+
+    with pytest.raises(UserError, match=r"1 run\(s\) in .* changed after lstmlab wrote them"):
+        recompute_study("adding", out, verbose=False)
+    assert json.loads((out / "study.json").read_text()) == edited  # nothing written
+
+    original = {run_name(RunConfig.from_dict(run["config"]), run["seed"]): run for run in committed["runs"]}
+    measured = []
+
+    def measure_again(config, context):  # what measuring it again gives: the committed metrics
+        name = run_name(config, config.train.init_seed)
+        measured.append(name)
+        return original[name]["metrics"]
+
+    study = dataclasses.replace(STUDIES["adding"], measure=measure_again, draw=lambda record, out: [])
+    again = run_study(study, out, tmp_path / "cache", seeds=committed["seeds"], quick=committed["quick"],
+                      verbose=False, workers=0)
+    assert measured == [run_name(RunConfig.from_dict(committed["runs"][3]["config"]), committed["runs"][3]["seed"])]
+    assert [run["metrics"] for run in again["runs"]] == [run["metrics"] for run in committed["runs"]]

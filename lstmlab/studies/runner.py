@@ -8,7 +8,10 @@ and how to summarise, draw and report them; its runs are a sweep's: named by the
 
     DIR/study.json   {"study", "complete", "seeds", "quick", "runs": [...], "summary": ..., ...};
                      each run holds its group (the settings the study varies), seed, full
-                     RunConfig, metrics and wall time. Rewritten after every run.
+                     RunConfig, metrics, wall time and a digest over them (`core/files.seal`).
+                     Rewritten after every run. "environment" is the machine and versions of the
+                     session that wrote it; "earlier_environments" those of sessions whose runs it
+                     reuses.
     DIR/*.png        the study's figures
     DIR/report.md    tables of mean ± standard deviation over seeds, and the figures
 
@@ -17,8 +20,9 @@ from the runs DIR/study.json holds, training nothing: the runs, environment and 
 byte for byte, and only what today's code makes of them changes.
 
 Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged (found
-by its name, however old the file's key names), so an interrupted study continues where it stopped;
---force starts over. A study's run keeps no checkpoint: one whose worker dies is measured again from
+by its name, however old the file's key names) and whose digest still matches, so an interrupted study
+continues where it stopped; a run edited or damaged since lstmlab wrote it is said in one line and
+made again, and `--recompute` refuses it. --force starts over. A study's run keeps no checkpoint: one whose worker dies is measured again from
 the start. Its time measurements (seconds per epoch) are taken with the cores shared among the
 workers; `--workers 1` measures one run at a time.
 """
@@ -28,7 +32,7 @@ from pathlib import Path
 
 from lstmlab.config import RunConfig
 from lstmlab.core import workdir
-from lstmlab.core.files import write_atomic
+from lstmlab.core.files import check_seal, seal, write_atomic
 from lstmlab.errors import RunsFailedError, UserError
 from lstmlab.executors import make_executor
 from lstmlab.executors.progress import printer
@@ -91,7 +95,12 @@ def points(study: Study, seeds: int, quick: bool) -> list[Point]:
 
 def _run_study(study: Study, out: Path, context: RunContext, seeds: int, force: bool, say, workers, ray) -> dict:
     planned = points(study, seeds, context.quick)
-    finished = {} if force else finished_runs(out, study.name)
+    finished, earlier = ({}, []) if force else _previous(out, study.name)
+    edited = [name for name, run in finished.items() if not intact(run)]
+    if edited:
+        say(f"{len(edited)} run(s) in {out / STUDY_FILE} changed after lstmlab wrote them (edited or damaged): "
+            "making them again")
+        finished = {name: run for name, run in finished.items() if name not in edited}
     outside = set(finished) - {p.name for p in planned}
     if outside:  # a rerun never drops finished work silently
         raise UserError(f"{out / STUDY_FILE} holds {len(outside)} finished run(s) outside this plan (other --seeds or "
@@ -103,6 +112,8 @@ def _run_study(study: Study, out: Path, context: RunContext, seeds: int, force: 
         say(f"{len(runs)} finished runs reused from {out / STUDY_FILE}")
     record = {"study": study.name, "complete": False, "seeds": seeds, "quick": context.quick, "runs": [],
               "environment": environment()}  # lstmlab/provenance.py
+    if runs and earlier:
+        record["earlier_environments"] = earlier
     failed = []
     with make_executor(workers, ray, notify=say) as executor:
         if len(runs) < len(planned):
@@ -114,8 +125,8 @@ def _run_study(study: Study, out: Path, context: RunContext, seeds: int, force: 
             if not outcome.ok:
                 failed.append((point, outcome))
                 continue
-            runs[point.name] = {"group": point.group, "seed": point.seed, "config": point.config.to_dict(),
-                                "metrics": outcome.value, "seconds": outcome.seconds}
+            runs[point.name] = sealed({"group": point.group, "seed": point.seed, "config": point.config.to_dict(),
+                                       "metrics": outcome.value, "seconds": outcome.seconds})
             record["runs"] = [runs[p.name] for p in planned if p.name in runs]  # plan order, whatever finished first
             write_atomic(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")  # progress survives a crash
     if failed:
@@ -143,6 +154,10 @@ def recompute_study(study: Study | str, out: Path, verbose: bool = True) -> dict
             raise UserError(f"{out} holds the {name!r} study, not {study.name!r}: name the study it holds")
         if not complete or not runs:
             raise UserError(f"{path} is not complete: rerun the study without --recompute to finish its runs")
+        edited = sum(not intact(run) for run in runs)
+        if edited:
+            raise UserError(f"{edited} run(s) in {path} changed after lstmlab wrote them (edited or damaged): restore "
+                            "the file, or rerun the study without --recompute to make them again")
         return _conclude(study, record, Path(out), printer(verbose))
 
 
@@ -158,17 +173,33 @@ def _conclude(study: Study, record: dict, out: Path, say) -> dict:
     return record
 
 
+def sealed(run: dict) -> dict:
+    """A study run with a digest over all it holds but its group, which a rerun takes from today's plan."""
+    return {**run, "digest": seal({k: v for k, v in run.items() if k not in ("group", "digest")})["digest"]}
+
+
+def intact(run) -> bool:
+    """Does a run read back from study.json still hold what lstmlab wrote (its digest matches)?"""
+    return isinstance(run, dict) and check_seal({k: v for k, v in run.items() if k != "group"})
+
+
 def finished_runs(out: Path, name: str) -> dict[str, dict]:
     """The runs in `out`'s study.json, by name (`run_name` of the config it holds, read as `RunConfig.from_dict`
-    reads a file of any version); refuses another study's directory."""
+    reads a file of any version); refuses another study's directory. Check each with `intact`."""
+    return _previous(out, name)[0]
+
+
+def _previous(out: Path, name: str) -> tuple[dict[str, dict], list[dict]]:
+    """`finished_runs`, and the environments of the sessions that made them."""
     path = Path(out) / STUDY_FILE
     if not path.exists():
-        return {}
+        return {}, []
     try:
         previous = json.loads(path.read_text())
         runs = {run_name(RunConfig.from_dict(r["config"]), r["seed"]): r for r in previous["runs"]}
-    except (ValueError, KeyError, TypeError) as err:
+        environments = [*previous.get("earlier_environments", []), previous["environment"]]
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
         raise UserError(f"{path} is damaged ({err}): rerun with --force to start the study over") from None
     if previous.get("study") != name:
         raise UserError(f"{out} holds the {previous.get('study')!r} study: choose another --out, or pass --force")
-    return runs
+    return runs, [e for i, e in enumerate(environments) if e not in environments[:i]]
