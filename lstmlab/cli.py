@@ -361,6 +361,12 @@ def _add_study_command(commands) -> None:
     study.add_argument("--recompute", action="store_true",
                        help="train nothing: rebuild the summary, figures and report.md of the complete study in --out "
                             "from the runs its study.json holds")
+    study.add_argument("--part", default=None, metavar="PART",
+                       help="a study run in parts (memory): make only this part's runs, keeping the others' in --out "
+                            "(default: every part, in order)")
+    study.add_argument("--dry-run", action="store_true",
+                       help="train nothing: per part, the runs planned, those --out holds, and the most training "
+                            "sequences the rest may take")
 
 
 def _add_sweep_command(commands) -> None:
@@ -491,12 +497,18 @@ def cmd_study(args) -> None:
         study = recompute_study(args.name, out, verbose=not args.quiet)
         print(f"{len(study['runs'])} runs recomputed, none trained; report: {out / 'report.md'}")
         return
+    if args.dry_run:
+        from lstmlab.studies.runner import describe_plan
+
+        for line in describe_plan(args.name, out, args.seeds, args.quick, args.part):
+            print(one_line(line))
+        return
     _check_outputs(args, out, "study")
     from lstmlab.studies import STUDIES
     from lstmlab.studies.runner import run_study
 
     study = run_study(STUDIES[args.name], out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
-                      verbose=not args.quiet, workers=args.workers, ray=args.ray)
+                      verbose=not args.quiet, workers=args.workers, ray=args.ray, part=args.part)
     print(one_line(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}"))
 
 

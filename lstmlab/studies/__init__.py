@@ -4,8 +4,9 @@
 from lstmlab.studies.adding import STUDY as ADDING
 from lstmlab.studies.cells import STUDY as CELLS
 from lstmlab.studies.length import STUDY as LENGTH
+from lstmlab.studies.memory import STUDY as MEMORY
 from lstmlab.studies.objective import STUDY as OBJECTIVE
 from lstmlab.studies.tbptt import STUDY as TBPTT
 from lstmlab.studies.tbptt_bias import STUDY as TBPTT_BIAS
 
-STUDIES = {study.name: study for study in (TBPTT, TBPTT_BIAS, OBJECTIVE, ADDING, CELLS, LENGTH)}
+STUDIES = {study.name: study for study in (TBPTT, TBPTT_BIAS, OBJECTIVE, ADDING, CELLS, LENGTH, MEMORY)}

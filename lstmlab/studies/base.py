@@ -19,6 +19,16 @@ class RunContext:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A share of a long study that one command runs (`lstmlab study NAME --part NAME`), so that a study
+    of many CPU-hours runs in passes that each fit a working session."""
+
+    name: str
+    what: str  # one line: which runs it makes
+    after: tuple[str, ...] = ()  # the parts whose finished runs its plan reads: they must be complete first
+
+
+@dataclass(frozen=True)
 class Study:
     """A question answered by a grid of single-model runs over seeds; `runner.run_study` runs it.
 
@@ -26,6 +36,13 @@ class Study:
     JSON-able dict; a module-level function, so a worker can import it); headline(metrics) -> a
     progress line; summarise(runs) -> the summary (rows, or a dict of tables); draw(study, out) -> the
     figure files it wrote into out; render(study, figures) -> report.md.
+
+    A study in `parts` (see `Part`; `runner.py` runs them) plans each part with plan_part(part, seeds,
+    quick, earlier) -> that part's runs, `earlier` being the finished runs of the parts it comes after
+    (a later part may use what an earlier one found: the memory study's main grid takes the learning
+    rate its search chose); its `plan` is then the plan of the parts that come after none. Every run's
+    group names its part ("part"); summarise, draw and render see the runs of the parts made so far,
+    and study.json's "parts" says which parts are complete.
     """
 
     name: str
@@ -36,6 +53,8 @@ class Study:
     summarise: Callable[[list[dict]], list[dict] | dict]  # JSON-able: study.json holds it
     draw: Callable[[dict, Path], list[str]]
     render: Callable[[dict, list[str]], str]
+    parts: tuple[Part, ...] = ()
+    plan_part: Callable[[str, int, bool, list[dict]], Plan] | None = None
 
 
 def groups(runs: list[dict], fields: tuple[str, ...]) -> dict[tuple, list[dict]]:
