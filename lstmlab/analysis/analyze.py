@@ -103,18 +103,18 @@ def held_input(text_or_value, width: int) -> np.ndarray:
     """The constant input u (width,) from None (zeros), a number (every channel) or one number per channel."""
     if text_or_value is None:
         return np.zeros(width, np.float32)
+    wanted = "a number" if width == 1 else f"one number or {width} comma-separated numbers (one per input channel)"
     values = text_or_value
     if isinstance(values, str):
         try:
             values = [float(v) for v in values.split(",")]
         except ValueError:
-            raise UserError(f"--input must be a number or {width} comma-separated numbers, got {text_or_value!r}") from None
+            raise UserError(f"--input must be {wanted}, got {text_or_value!r}") from None
     values = np.atleast_1d(np.asarray(values, np.float64)).ravel()
     if len(values) == 1:
         values = np.repeat(values, width)
     if len(values) != width or not np.all(np.isfinite(values)):
-        raise UserError(f"--input must be one finite number or {width} (one per input channel of this task), got "
-                        f"{text_or_value!r}")
+        raise UserError(f"--input must be {wanted}, finite, got {text_or_value!r}")
     return values.astype(np.float32)
 
 
@@ -162,8 +162,8 @@ def summary_line(record: dict) -> str:
     text = (f"{record['model']}: fixed points: {record['starts']:,} starts, {record['kept']} kept ({record['fixed']} "
             f"fixed, {record['slow_points']} slow; {record['stable']} stable), {record['seconds']:.1f} s")
     if "variance_on_first_axis" in line:
-        text += (f"; {line['variance_on_first_axis']:.0%} of their variance on one axis, |λ| {line['eigenvalue_along_axis']:.3f}"
-                 f" along it")
+        text += (f"; {line['variance_on_first_axis']:.0%} of their variance on one axis, "
+                 f"|λ| {line['eigenvalue_along_axis']:.3f} along it")
     return text
 
 
