@@ -135,13 +135,13 @@ def polish(step, points, u, iterations: int):
         mu = jnp.where(q[2] < q[0], mu / 3, mu * 4)
         return options[best], jnp.clip(mu, 1e-9, 1e6)
 
-    @jax.jit
-    def run(s):
-        mu = jnp.full(s.shape[:1], 1e-3, s.dtype)
-        s, _ = jax.lax.fori_loop(0, iterations, lambda _, carry: jax.vmap(one)(*carry), (s, mu))
-        return s
-
-    return run(points)
+    # One compiled iteration called from Python: the same program inside a lax.fori_loop deadlocked
+    # XLA's CPU runtime (every thread asleep) after a few iterations on a 2-layer LSTM (jax 0.10.2).
+    iteration = jax.jit(jax.vmap(one))
+    mu = jnp.full(points.shape[:1], 1e-3, points.dtype)
+    for _ in range(iterations):
+        points, mu = iteration(points, mu)
+    return points
 
 
 def select(candidates, q, starts, settings: FinderSettings) -> FixedPoints:
