@@ -63,8 +63,8 @@ def render_dynamics(analyses: dict) -> str:
         "Fixed points (q = ½‖F(s) − s‖² zero to float32 precision) and slow points of each model's state "
         "map with the input held constant, from states along its test trajectories.",
         "",
-        "| model | input | starts | fixed | slow | stable | slowest mode: median |λ| (τ, steps) | "
-        "variance on the first axis | |λ| along it | sum direction vs axis | time (s) |",
+        "| model | input | starts | fixed | slow | stable | slowest mode: median \\|λ\\| (τ, steps) | "
+        "variance on the first axis | \\|λ\\| along it | sum direction vs axis | time (s) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, record in analyses.items():
