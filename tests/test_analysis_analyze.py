@@ -93,6 +93,7 @@ def test_a_trained_grus_fixed_points_agree_with_scipys_root_finder(gru_run):
     assert np.all(nearest(fixed, roots) < 1e-3)  # and every fixed point of ours is one scipy finds
 
 
+@pytest.mark.slow
 def test_the_command_writes_its_files_and_report_and_refuses_bad_input(trained_run, tmp_path, cli):
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
@@ -126,3 +127,27 @@ def test_the_command_writes_its_files_and_report_and_refuses_bad_input(trained_r
         result = cli("analyze", *args, "--cache-dir", cache)
         assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1, result
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before  # nothing written on a refusal
+
+
+def test_bad_input_is_one_line_and_writes_nothing(trained_run, tmp_path, capsys):
+    from lstmlab.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    before = {p: p.stat().st_mtime_ns for p in run.rglob("*")}
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    for args, message in (((run, "--model", "gru-1layer"), "has no model 'gru-1layer': choose one of lstm-1layer"),
+                          ((run, "--input", "x"), "--input must be a number"),
+                          ((run, "--starts", "0"), "--starts"),
+                          ((tmp_path / "missing",), "does not exist"),
+                          ((unfinished,), "holds no finished run")):
+        try:
+            status = main(["analyze", *map(str, args), "--cache-dir", str(trained_run.parent / "cache")])
+        except SystemExit as exit_:  # a flag's own type refuses it (argparse)
+            status = exit_.code
+        assert status == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.splitlines()) == 1, err
+    assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
+
