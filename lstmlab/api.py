@@ -171,8 +171,11 @@ def analyze(run, model: str | None = None, input=None, cache_dir=DEFAULT_CACHE, 
     if model is not None and not isinstance(model, str):
         raise UserError(f"model must be a model's name (a str) or None, got {model!r}")
     if input is not None and not isinstance(input, str):
-        input = list(input) if isinstance(input, (list, tuple)) else [input]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in input):
-            raise UserError(f"input must be a number or a list of numbers, got {input!r}")
+        import numpy as np
+
+        try:
+            input = np.ravel(np.asarray(input, dtype=float)).tolist()  # a number, a list or an array
+        except (TypeError, ValueError):
+            raise UserError(f"input must be a number or a list of numbers, got {input!r}") from None
     return analyze_run(path, model=model, u=input, cache_dir=_path(cache_dir, "cache_dir"), starts=starts,
                        verbose=verbose)

@@ -49,7 +49,8 @@ def analyze_model(model, task, x, u, starts: int = STARTS, settings: FinderSetti
     rng = np.random.default_rng(seed)
     begin = visited[rng.choice(len(visited), starts, replace=len(visited) < starts)]  # (N, d)
     step_size = float(np.median(np.linalg.norm(np.diff(trajectories, axis=1), axis=2)))
-    settings = settings or FinderSettings(q_tol=0.5 * (SLOW * step_size) ** 2)
+    # Never below FIXED_Q: a model whose trajectories do not move still has its fixed points kept.
+    settings = settings or FinderSettings(q_tol=max(0.5 * (SLOW * step_size) ** 2, FIXED_Q))
     found = find_fixed_points(dynamics.step, begin, u, settings)
     linear = linearise(dynamics.step, found.points, u)
     stable, slow = linear.stable, found.q >= FIXED_Q
