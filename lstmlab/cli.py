@@ -14,22 +14,17 @@ import lstmlab
 from lstmlab import cells, tasks
 from lstmlab.api import DEFAULT_CACHE
 from lstmlab.config import FIELDS, LR_SCHEDULES, TBPTT_SCHEMES, RunConfig, TaskConfig, TrainConfig, with_values
-from lstmlab.errors import ConfigError, NonFiniteLossError, RunsFailedError, UserError, WrongBackendError
+from lstmlab.errors import ConfigError, NonFiniteLossError, RunsFailedError, UserError, WrongBackendError, one_line
 
 DEFAULT_OUT = Path("runs/reference")
 TARGETS = sorted({t for task in tasks.TASKS.values() for t in task.targets})
 OBJECTIVES = sorted({o for task in tasks.TASKS.values() for o in task.objectives})
 
 
-def _one_line(text: str) -> str:
-    """Escape newlines and other control characters, so that an error stays on one line."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         # One line, exit status 2, no usage dump: the message names the flag and the value.
-        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
 
 
 def _int_at_least(minimum: int, kind: str):
@@ -133,11 +128,12 @@ def _add_task_flags(parser, seed_help: str, task_classes):
                        help=f"split sizes ({d.n_train},{d.n_val},{d.n_test})")
     group.add_argument("--target", choices=TARGETS,
                        help="final: one answer per sequence, on its last step; per-step: an answer at every step "
-                            "(integration only; default final)")
+                            "(integration; the copy task has only per-step; default final)")
     group.add_argument("--objective", choices=OBJECTIVES,
                        help="classification: a probability under cross-entropy; regression: a value under squared "
-                            "error; label-regression: squared error on the 0/1 label (the task's default: "
-                            "classification for integration, regression for adding)")
+                            "error; label-regression: squared error on the 0/1 label; categorical: a softmax over the "
+                            "task's classes under cross-entropy (the task's default: classification for integration, "
+                            "regression for adding, categorical for copy)")
     group.add_argument("--seed", type=_non_negative_int, help=f"{seed_help} ({d.seed})")
     group.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache directory (%(default)s)")
     group.add_argument("--no-rebuild", action="store_true", help="refuse a damaged cache entry instead of rebuilding it")
@@ -266,14 +262,16 @@ def _add_run_command(commands, task_classes) -> None:
     group.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                        help=f"constant, or cosine: decay from --lr to 0 over the run's updates ({t.lr_schedule})")
     group.add_argument("--tbptt", type=_non_negative_int, metavar="K2",
-                       help="truncated BPTT: every loss backpropagates through its last K2 steps (TBPTT(k1, k2) as "
-                            f"Williams & Peng count it); 0: full ({t.tbptt})")
+                       help="truncated BPTT depth: per-loss, each loss truncated to its own last K2 steps; "
+                            f"williams-peng, h = K2; 0: full ({t.tbptt})")
     group.add_argument("--tbptt-every", type=_non_negative_int, metavar="K1",
-                       help="per-step targets: one update per K1 steps of losses; 0: every K2 steps "
-                            f"({t.tbptt_every})")
+                       help="per-step targets: one update per K1 steps of losses (williams-peng: h' <= h); 0: every "
+                            f"K2 steps ({t.tbptt_every})")
     group.add_argument("--tbptt-scheme", choices=TBPTT_SCHEMES,
                        help="per-loss: as above; chunked: chunks of K2 steps from the sequence start, the gradient "
-                            f"stopped between them, an update per chunk with a loss ({t.tbptt_scheme})")
+                            "stopped between them, an update per chunk with a loss; williams-peng: BPTT(h; h'), every "
+                            "K1 steps the losses of those steps backpropagated together to one cut K2 steps before "
+                            f"({t.tbptt_scheme})")
     group.add_argument("--devices", type=_positive_int,
                        help="split every batch over this many CPU devices, gradients summed across them; faster "
                             f"for large batches or long sequences when cores are free ({t.devices})")
@@ -380,7 +378,8 @@ def _add_bench_command(commands) -> None:
 
     bench = commands.add_parser("bench", help="time lstmlab's training against Keras, TensorFlow and PyTorch",
                                 description="Interleaved, side-by-side training throughput; writes DIR/bench.json.")
-    bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only (about a minute)")
+    bench.add_argument("--quick", action="store_true", help="batch 32 and seq_len 25 only, the GRU rows only if --impls names them "
+                       "(about a minute)")
     bench.add_argument("--reps", type=_positive_int, default=5, help="timed repetitions per implementation (%(default)s)")
     bench.add_argument("--out", type=Path, default=Path("runs/bench"), help="directory for bench.json (%(default)s)")
     bench.add_argument("--impls", type=_impl_list, default=None, metavar="A,B",
@@ -395,7 +394,7 @@ def cmd_bench(args) -> None:
     workdir.check(args.out, "bench", "--out")
     report = run_bench(args.out, quick=args.quick, reps=args.reps, impls=args.impls)
     print(format_table(report))
-    print(f"wrote {args.out / 'bench.json'}")
+    print(one_line(f"wrote {args.out / 'bench.json'}"))
 
 
 def cmd_run(args) -> None:
@@ -438,7 +437,7 @@ def cmd_run(args) -> None:
                              rebuild_cache=not args.no_rebuild, tensorboard=args.tensorboard, workers=args.workers)
     for model in results["models"]:
         print(f"{model['name']}: test accuracy {model['test_accuracy']:.4f}")
-    print(f"wall time {results['wall_seconds']:.1f} s; report: {args.out / 'report.md'}")
+    print(one_line(f"wall time {results['wall_seconds']:.1f} s; report: {args.out / 'report.md'}"))
 
 
 def cmd_data(args) -> None:
@@ -453,7 +452,7 @@ def cmd_data(args) -> None:
     budget.check_data(config, args.cache_dir)  # refused here, before any work, if it cannot fit
     splits, path = load_or_create(config, args.cache_dir, rebuild=not args.no_rebuild)
     sizes = ", ".join(f"{name} {len(x):,}" for name, (x, _) in splits.items())
-    print(f"{path} (verified; {sizes}; seq_len {config.seq_len})")
+    print(one_line(f"{path} (verified; {sizes}; seq_len {config.seq_len})"))
 
 
 def cmd_evaluate(args) -> None:
@@ -463,7 +462,7 @@ def cmd_evaluate(args) -> None:
     for name, accuracy in summary["accuracy"].items():
         print(f"{name}: accuracy {accuracy:.4f} on {summary['n']:,} sequences of length {summary['seq_len']}")
     if args.predictions is not None:
-        print(f"wrote {args.predictions}")
+        print(one_line(f"wrote {args.predictions}"))
 
 
 def cmd_analyze(args) -> None:
@@ -482,7 +481,7 @@ def cmd_study(args) -> None:
 
     study = run_study(STUDIES[args.name], out, args.cache_dir, seeds=args.seeds, quick=args.quick, force=args.force,
                       verbose=not args.quiet, workers=args.workers, ray=args.ray)
-    print(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}")
+    print(one_line(f"{len(study['runs'])} runs, {study['seconds'] / 60:.1f} min; report: {out / 'report.md'}"))
 
 
 def _check_outputs(args, out: Path, kind: str) -> None:
@@ -510,14 +509,14 @@ def cmd_sweep(args) -> None:
     if args.dry_run:
         for point in points:
             print(f"{point.name}  " + ", ".join(f"{k} {v}" for k, v in point.group.items()) + f", seed {point.seed}")
-        print(f"{len(points)} runs would be written under {out / 'runs'}", file=sys.stderr)
+        print(one_line(f"{len(points)} runs would be written under {out / 'runs'}"), file=sys.stderr)
         return
     _check_outputs(args, out, "sweep")
     result = run_sweep(spec, out, args.cache_dir, workers=args.workers, ray=args.ray, force=args.force,
                        ci_width=args.ci_width, max_seeds=args.max_seeds, metric=args.metric, plot=plot,
                        verbose=not args.quiet)
-    print(f"{len(result['runs'])} runs; tables: {out / 'runs.csv'}, {out / 'summary.csv'}"
-          + (f"; figure: {result['figure']}" if result["figure"] else ""))
+    print(one_line(f"{len(result['runs'])} runs; tables: {out / 'runs.csv'}, {out / 'summary.csv'}"
+                   + (f"; figure: {result['figure']}" if result["figure"] else "")))
 
 
 def _leaf_paths(d: dict, prefix=()) -> list[tuple]:
@@ -570,17 +569,17 @@ def main(argv=None) -> int:
     except UserError as err:
         flags = {option for action in parser._subparsers._group_actions[0].choices[args.command]._actions
                  for option in action.option_strings}
-        print(f"lstmlab {args.command}: error: {_one_line(_message(err, args.command, flags))}", file=sys.stderr)
+        print(f"lstmlab {args.command}: error: {one_line(_message(err, args.command, flags))}", file=sys.stderr)
         return 2
     except RunsFailedError as err:
-        print(f"lstmlab {args.command}: {_one_line(err)}", file=sys.stderr)
+        print(f"lstmlab {args.command}: {one_line(err)}", file=sys.stderr)
         return 1
     except NonFiniteLossError as err:
-        print(f"lstmlab {args.command}: training diverged: {_one_line(err)}", file=sys.stderr)
+        print(f"lstmlab {args.command}: training diverged: {one_line(err)}", file=sys.stderr)
         return 1
     except OSError as err:  # the machine's, not the code's: a full disk, a vanished directory
         where = f" ({err.filename})" if err.filename else ""
-        print(f"lstmlab {args.command}: error: {_one_line(err.strerror or err)}{where}; nothing half-written was kept",
+        print(f"lstmlab {args.command}: error: {one_line(err.strerror or err)}{where}; nothing half-written was kept",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from lstmlab.errors import ConfigError
 from lstmlab.tasks.base import TASK_FIELDS
 
 LR_SCHEDULES = ("constant", "cosine")  # TrainConfig.lr_schedule
-TBPTT_SCHEMES = ("per-loss", "chunked")  # TrainConfig.tbptt_scheme; core/tbptt.py implements them
+TBPTT_SCHEMES = ("per-loss", "chunked", "williams-peng")  # TrainConfig.tbptt_scheme; core/tbptt.py implements them
 
 # Seeds are kept below a million: a model's initializer seeds are seed * 1000 + small offsets, which
 # must stay inside the 32-bit range the initializers accept.
@@ -85,7 +85,8 @@ class TaskConfig:
     ("mymodule:MyTask", "./my_task.py:MyTask"), or the class itself (stored as its spec).
     `target` "final" asks about the whole sequence on its last step; "per-step" at every step.
     `objective` "classification" trains a probability with cross-entropy, "regression" a value with
-    squared error, "label-regression" (integration) a value with squared error on the 0/1 label.
+    squared error, "label-regression" (integration) a value with squared error on the 0/1 label,
+    "categorical" (copy) a softmax over the task's classes with cross-entropy.
     `settings`: the task's own (its `Task.settings`, e.g. the integration task's `threshold`), each
     defaulted and checked by the task, and readable as an attribute: `config.threshold`.
     """
@@ -196,9 +197,11 @@ class TrainConfig:
     eval_batch_size: int = 1024
     # Save a checkpoint every this many steps (and at every epoch end); 0: at epoch ends only.
     checkpoint_every: int = 1000
-    # Truncated BPTT (core/tbptt.py): every loss backpropagates through its last `tbptt` steps (k2);
-    # per-step targets update every `tbptt_every` steps (k1; 0: every k2). Scheme "chunked": chunks of
-    # `tbptt` steps from the start, the gradient stopped between them. 0: full BPTT.
+    # Truncated BPTT (core/tbptt.py), 0: full BPTT. Scheme "per-loss": each loss truncated to its own last
+    # `tbptt` steps (k2); per-step targets update every `tbptt_every` steps (k1; 0: every k2). "chunked":
+    # chunks of `tbptt` steps from the start, the gradient stopped between them. "williams-peng":
+    # Williams & Peng's BPTT(h; h'), h = `tbptt`: every `tbptt_every` = h' steps (0: h), the losses of those
+    # h' steps backpropagated together to one cut h steps back.
     tbptt: int = 0
     tbptt_every: int = 0
     tbptt_scheme: str = "per-loss"
@@ -217,6 +220,9 @@ class TrainConfig:
         if self.tbptt_scheme == "chunked" and self.tbptt_every:
             raise ConfigError("tbptt_every applies to the per-loss scheme (chunks update once each): set it to 0 "
                               "or use tbptt_scheme per-loss", field="tbptt_every")
+        if self.tbptt_scheme == "williams-peng" and self.tbptt and self.tbptt_every > self.tbptt:
+            raise ConfigError(f"tbptt_every (h' = {self.tbptt_every}) must be at most tbptt (h = {self.tbptt}) under "
+                              "tbptt_scheme williams-peng", field="tbptt_every")
         if self.batch_size % self.devices:
             raise ConfigError(f"batch_size {self.batch_size} does not split evenly over {self.devices} devices",
                               field="batch_size")

@@ -1,6 +1,12 @@
 """The exception types for mistakes a user can make; the CLI prints their message as one line."""
 
 
+def one_line(text) -> str:
+    """`text` with newlines and other control characters escaped (a path may hold any of them), so that
+    an error or a progress line stays one line and cannot move the terminal's cursor or colour."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 class UserError(Exception):
     """Bad input (a flag, a file, a directory). The message names the value and how to fix it."""
 

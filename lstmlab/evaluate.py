@@ -1,12 +1,10 @@
 """Score a trained run on sequences the user brings (.npy or .csv), of any length, for any task."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from lstmlab import tasks
-from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
 from lstmlab.core.files import load_weights_checked, write_new
 from lstmlab.errors import UserError
 
@@ -40,13 +38,15 @@ def read_sequences(path: Path, width: int = 1) -> np.ndarray:
     return array.astype(np.float32)
 
 
-def read_labels(path: Path, n: int, task: tasks.Task) -> np.ndarray:
-    """A .npy or one-column .csv of n answers (0/1 labels, or target values) -> (n,) float32."""
+def read_labels(path: Path, n: int, task: tasks.Task, width: int = 0) -> np.ndarray:
+    """A .npy or one-column .csv of n answers (0/1 labels, or target values) -> (n,) float32; with `width`
+    m > 0, m answers per sequence (the copy task's symbols), a row each -> (n, m)."""
     array = _read_array(path)
-    if array.ndim == 2 and array.shape[1] == 1:
+    if not width and array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
-    if array.ndim != 1 or len(array) != n:
-        raise InputFileError(f"{path}: expected {n} labels (one per sequence), got shape {array.shape}")
+    if array.shape != ((n, width) if width else (n,)):
+        each = f"{width} per sequence, a row each" if width else "one per sequence"
+        raise InputFileError(f"{path}: expected {n} labels ({each}), got shape {array.shape}")
     _check_numeric_finite(path, array)
     problem = task.check_truth(array)
     if problem:
@@ -75,16 +75,17 @@ def load_trained(run_dir: Path, name: str):
     from lstmlab.core.model import build_model
     from lstmlab.core.train import Trainer
 
+    from lstmlab.experiment import model_description
+
     directory = Path(run_dir) / "models" / name
+    model_config, task_config, train_config = model_description(directory / "config.json")
     try:
-        saved = json.loads((directory / "config.json").read_text())
-        task = tasks.of(TaskConfig.from_dict(saved["task"]))
-        model_config = ModelConfig(**saved["model"])
+        task = tasks.of(task_config)
         if model_config.name != name:
             raise ValueError(f"its config.json describes {model_config.name}")
         model = build_model(model_config, seed=0, task=task)
         load_weights_checked(model, directory / "model.weights.h5")
-        trainer = Trainer(model, TrainConfig(**saved["train"]), task)
+        trainer = Trainer(model, train_config, task)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise UserError(f"cannot load model {name} from {directory} ({err}): rerun `lstmlab run` with --force") from None
     return trainer, task
@@ -94,8 +95,9 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
     """Accuracy of every model in `run_dir` on `data`; labels from the task unless a file is given.
 
     Returns {"n", "seq_len", "accuracy": {model name: accuracy}}; writes each row's final-step
-    prediction (one column per model: a probability `p_NAME`, or a value `value_NAME` of a
-    regression run) to `predictions` when given.
+    prediction (one column per model: a probability `p_NAME`, a value `value_NAME` of a regression
+    run, or the classes `class_NAME` a task answers with several, space-separated) to `predictions`
+    when given.
     """
     from lstmlab.core import workdir
     from lstmlab.experiment import saved_config
@@ -105,22 +107,32 @@ def evaluate_run(run_dir: Path, data: Path, labels: Path | None = None, predicti
     names = model_names(run_dir)
     task = tasks.of(saved_config(run_dir).task)
     x = read_sequences(Path(data), task.input_width)
-    truth = read_labels(Path(labels), len(x), task) if labels is not None else task.truth(task.targets_of(x))
+    problem = task.check_inputs(x)
+    if problem:
+        raise InputFileError(f"{data}: {problem}")
+    truth = task.truth(task.targets_of(x))  # (n,), or (n, m) for an answer of m values
+    if labels is not None:
+        truth = read_labels(Path(labels), len(x), task, width=truth.shape[1] if truth.ndim == 2 else 0)
     final, accuracy = {}, {}
     for name in names:
         trainer, _ = load_trained(run_dir, name)
-        outputs = trainer.predict(x)  # (n,), or (n, T) for per-step targets
+        outputs = trainer.predict(x)  # (n,), or (n, T) for per-step targets (and K classes: (n, K), (n, T, K))
         final[name] = task.final_predictions(outputs)
         accuracy[name] = task.accuracy(outputs, truth)
     if predictions is not None:
         rows = ["index,label," + ",".join(f"{task.objective.prediction}_{name}" for name in names)]
         for i in range(len(x)):
-            rows.append(f"{i},{truth[i]:g}," + ",".join(f"{final[n][i]:.6f}" for n in names))
+            rows.append(f"{i},{_cell(truth[i], '{:g}')}," + ",".join(_cell(final[n][i], "{:.6f}") for n in names))
         try:
             write_new(Path(predictions), "\n".join(rows) + "\n")
         except FileExistsError:
             raise UserError(f"--predictions {predictions} appeared while scoring; nothing was written over it") from None
     return {"n": len(x), "seq_len": x.shape[1], "accuracy": accuracy}
+
+
+def _cell(value, form: str) -> str:
+    """One CSV cell: a number, or an answer of several classes as space-separated integers."""
+    return " ".join(f"{v:.0f}" for v in value) if np.ndim(value) else form.format(value)
 
 
 def _check(path: Path, test) -> bool:

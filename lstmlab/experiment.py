@@ -28,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lstmlab import plugins, tasks
-from lstmlab.config import ModelConfig, RunConfig
+from lstmlab.config import ModelConfig, RunConfig, TaskConfig, TrainConfig
 from lstmlab.core import budget, workdir
 from lstmlab.core.checkpoint import Checkpoint
 from lstmlab.core.data import load_or_create
@@ -316,7 +316,31 @@ def read_results(out: Path) -> dict:
     if not check_seal(results, *_weights(out, names)):
         raise UserError(f"{path} or a model's weights changed after lstmlab wrote them (edited or damaged): rerun "
                         "the run with --force")
+    _check_configs(Path(out), RunConfig.from_dict(results["config"]))
     return results
+
+
+def _check_configs(out: Path, config: RunConfig) -> None:
+    """The config files of a finished run must still say what its sealed results say: evaluate builds the
+    task and the models from them, so an objective or threshold edited there would change every score."""
+    if saved_config(out) != config:
+        raise UserError(f"{out / 'config.json'} changed after the run finished (it no longer matches "
+                        f"{out / RESULTS}): restore it, or rerun the run with --force")
+    for model_config in config.models:
+        path = workdir.no_links(out, "models", model_config.name, "config.json")
+        if model_description(path) != (model_config, config.task, config.train):
+            raise UserError(f"{path} changed after the run finished (it no longer matches {out / RESULTS}): restore "
+                            "it, or rerun the run with --force")
+
+
+def model_description(path: Path) -> tuple[ModelConfig, TaskConfig, TrainConfig]:
+    """(model, task, train) of a model's config.json (`_train_model` writes it), read as config files are."""
+    try:
+        saved = json.loads(Path(path).read_text())
+        run = RunConfig.from_dict({"task": saved["task"], "train": saved["train"]})
+        return ModelConfig(**saved["model"]), run.task, run.train
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
+        raise UserError(f"{path} is damaged ({err}): rerun the run with --force") from None
 
 
 def _weights(out: Path, names: list[str]) -> list[Path]:

@@ -47,7 +47,10 @@ def _truncation(train: dict, seq_len: int) -> str:
     if scheme == "chunked":
         return f"truncated BPTT in chunks of {k} steps"
     depth = k if 0 < k < seq_len else seq_len
-    return f"TBPTT(k1 = {every or depth}, k2 = {depth}): each loss backpropagates through its last {depth} steps"
+    if scheme == "williams-peng":
+        return (f"Williams & Peng's BPTT(h = {depth}; h' = {every or depth}): every h' steps their losses "
+                f"backpropagated together to one cut {depth} steps back")
+    return f"TBPTT(k1 = {every or depth}, k2 = {depth}): each loss truncated to its own last {depth} steps"
 
 
 def render_dynamics(analyses: dict) -> str:

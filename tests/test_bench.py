@@ -140,3 +140,76 @@ def test_workers_do_not_run_code_from_the_working_directory(tmp_path, monkeypatc
     finally:
         worker.close()
     assert not (tmp_path / "ran").exists()
+
+
+class FakeWorker:
+    """A worker that answers at once: `SECONDS[impl]` per train step, so ratios are known exactly."""
+
+    SECONDS = {"lstmlab": 1.0, "keras_fit": 2.0, "lstmlab_gru": 4.0, "keras_fit_gru": 3.0, "jax_minimal": 1.0}
+
+    def __init__(self, impl, batch, seq_len):
+        self.impl, self.steps = impl, steps_per_unit(impl, seq_len)
+
+    def ask(self, command=None):
+        if command is None:
+            return {"ready": True}
+        units = int(command.split()[1]) if command.startswith("run") else 1
+        return {"seconds": self.SECONDS[self.impl] * units * self.steps}
+
+    def close(self):
+        pass
+
+
+def test_gru_rows_are_compared_with_lstmlabs_gru_and_lstm_rows_with_lstmlabs_lstm(monkeypatch):
+    from lstmlab.bench import driver
+
+    monkeypatch.setattr(driver, "Worker", FakeWorker)
+    rows, errors, _ = driver.bench_config(32, 25, ["lstmlab", "keras_fit", "lstmlab_gru", "keras_fit_gru"], 2, 0.5,
+                                          lambda m: None)
+    ratios = {r["impl"]: (r["cell"], r["ratio_to_lstmlab"]) for r in rows}
+    assert not errors
+    assert ratios == {"lstmlab": ("lstm", 1.0), "keras_fit": ("lstm", 2.0), "lstmlab_gru": ("gru", 1.0),
+                      "keras_fit_gru": ("gru", 0.75)}
+
+
+def test_the_full_bench_has_a_long_row_and_quick_leaves_the_gru_out_unless_asked(tmp_path, monkeypatch):
+    from lstmlab.bench import driver
+    from lstmlab.errors import UserError
+
+    assert (32, 1000) in driver.FULL and driver.QUICK == [(32, 25)]
+    timed = []
+    monkeypatch.setattr(driver, "bench_config", lambda batch, seq_len, impls, *rest: (
+        timed.append((batch, seq_len, tuple(impls))) or ([], {}, None)))
+    with pytest.raises(UserError, match="no implementation could be timed"):  # nothing timed here
+        driver.run_bench(tmp_path / "q", quick=True, reps=1, log=lambda m: None)
+    assert timed and not set(timed[0][2]) & set(driver.QUICK_SKIPS) and "lstmlab" in timed[0][2]
+    timed.clear()
+    with pytest.raises(UserError, match="no implementation could be timed"):
+        driver.run_bench(tmp_path / "g", quick=True, reps=1, impls=["lstmlab_gru"], log=lambda m: None)
+    assert timed == [(32, 25, ("lstmlab_gru",))]
+    for impl in BACKENDS:  # a unit at 1,000 steps is no longer than at 200
+        assert steps_per_unit(impl, 1000) <= steps_per_unit(impl, 200)
+
+
+def test_torch_gru_is_refused_by_name_where_torch_is_missing(tmp_path):
+    import importlib.util
+
+    from lstmlab.errors import UserError
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here")
+    with pytest.raises(UserError, match="--impls torch_gru: it cannot run here"):
+        run_bench(tmp_path / "b", quick=True, reps=1, impls=["lstmlab", "torch_gru"], log=lambda m: None)
+    assert not (tmp_path / "b" / "bench.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("impl", ["lstmlab_gru", "keras_fit_gru"])
+def test_the_gru_workers_train_a_gru(impl):
+    worker = Worker(impl, 8, 5)
+    try:
+        assert worker.ask() == {"ready": True}
+        assert worker.ask("run 1")["seconds"] > 0
+    finally:
+        worker.close()
+

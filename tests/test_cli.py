@@ -171,3 +171,19 @@ def test_resume_refuses_a_flag_that_disagrees_with_the_saved_run(cli, tmp_path):
     assert _one_clean_line(refused) and "train.epochs 9 (saved: 1)" in refused.stderr
     agreeing = cli("run", "--resume", "--out", "r", "--epochs", "1", "--quiet", cwd=tmp_path)
     assert agreeing.returncode == 0, agreeing.stderr
+
+
+def test_control_characters_in_a_path_are_printed_escaped(cli, tmp_path):
+    # A directory name can hold an escape sequence: printed raw it would recolour or rewrite the terminal.
+    cache = tmp_path / "c\x1b[31m\rx"
+    result = cli("data", "--samples", "64,32,32", "--seq-len", "4", "--cache-dir", cache, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\r" not in result.stdout
+    assert "c\\x1b[31m\\rx" in result.stdout
+
+
+def test_progress_lines_escape_control_characters(capsys):
+    from lstmlab.executors.progress import printer
+
+    printer(True)("wrote runs/a\nb\x07/report.md")
+    assert capsys.readouterr().out == "wrote runs/a\\nb\\x07/report.md\n"

@@ -199,3 +199,96 @@ def test_a_jax_that_cannot_start_its_platform_is_one_line_before_any_work(cli, t
     result = cli("run", "--samples", "320,64,64", "--out", "r", cwd=tmp_path, env={"JAX_PLATFORMS": "cuda"})
     assert result.returncode == 2 and "JAX cannot start on JAX_PLATFORMS='cuda'" in result.stderr, result.stderr
     assert not (tmp_path / "r").exists()
+
+
+# -- each class of the adversarial cases, as a property ------------------------------------------------------
+
+@st.composite
+def nested_files(draw):
+    """A config file or sweep spec nested to a random depth, as JSON or TOML, in dicts or lists."""
+    depth = draw(st.sampled_from([1, 2, 50, 999, 1000, 5_000, 100_000]))
+    toml = draw(st.booleans())
+    if draw(st.booleans()):  # lists
+        body = "[" * depth + "1" + "]" * depth
+        text = f"units = {body}\n" if toml else f'{{"units": {body}}}'
+    elif toml:  # inline tables
+        text = "task = " + "{a = " * depth + "1" + "}" * depth + "\n"
+    else:
+        text = '{"task": ' * depth + "{}" + "}" * depth
+    return ("spec.toml" if toml else "config.json"), text
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(file=nested_files())
+def test_nested_inputs_of_any_depth_are_one_line(tmp_path, capsys, file):
+    name, text = file
+    (tmp_path / name).write_text(text)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    if name == "spec.toml":
+        argv = ["sweep", str(tmp_path / name), "--dry-run", "--out", str(tmp_path / "sweep")]
+    else:
+        argv = ["run", "--config", str(tmp_path / name), "--dry-run", "--out", str(tmp_path / "run")]
+    _assert_success_or_clean_error(*_outcome(argv, capsys))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # a dry run writes nothing
+
+
+LINKABLE = ["config.json", "results.json", "report.md", "curves.png", "models", "models/lstm-1layer",
+            *(f"models/lstm-1layer/{name}" for name in ("config.json", "metrics.csv", "model.weights.h5",
+                                                          "record.json", "checkpoint.npz"))]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(links=st.lists(st.sampled_from(LINKABLE), min_size=1, max_size=3, unique=True), to_dir=st.booleans())
+def test_force_never_deletes_through_a_link_anywhere_in_a_run(tmp_path_factory, links, to_dir):
+    # --force clears a run with experiment.clear_run: whatever entry is a link to the user's things,
+    # the link is refused or removed itself, and what it points to is untouched.
+    from lstmlab.core.workdir import DirectoryError
+    from lstmlab.experiment import MODEL_FILES, OUTPUTS, clear_run
+
+    root = tmp_path_factory.mktemp("linked")
+    user = root / "user"
+    (user / "folder").mkdir(parents=True)
+    for name in ("config.json", "results.json", *MODEL_FILES):
+        (user / "folder" / name).write_text("the user's")
+    (user / "file").write_text("the user's")
+    run = root / "run"
+    (run / "models" / "lstm-1layer").mkdir(parents=True)
+    for name in OUTPUTS:
+        (run / name).write_text("lstmlab's")
+    for name in MODEL_FILES:
+        (run / "models" / "lstm-1layer" / name).write_text("lstmlab's")
+    (run / "models" / "lstm-1layer" / "notes.txt").write_text("the user's")
+    for link in sorted(links, key=len):  # a parent made a link first leaves its children unreachable
+        path = run / link
+        if not path.parent.is_dir() or path.parent.is_symlink():
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        path.symlink_to(user / "folder" if to_dir or link.count("/") < 2 and "." not in link else user / "file")
+    before = {p: p.read_text() for p in user.rglob("*") if p.is_file()}
+    try:
+        clear_run(run)
+    except DirectoryError as err:
+        assert "link" in str(err) and len(str(err).splitlines()) == 1
+    assert {p: p.read_text() for p in user.rglob("*") if p.is_file()} == before
+    if not {"models", "models/lstm-1layer"} & set(links):  # else the setup replaced the folder holding it
+        assert (run / "models" / "lstm-1layer" / "notes.txt").read_text() == "the user's"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(st.text(max_size=10), st.sampled_from(["0", "-1", "nan", "inf", "1e400", "", " 5", "1e-9"])))
+def test_environment_values_are_checked_like_flags(monkeypatch, value):
+    from lstmlab.errors import UserError
+    from lstmlab.executors.ray_cluster import connect_timeout
+
+    if "\x00" in value:
+        return  # an environment variable cannot hold a NUL byte
+    monkeypatch.setenv("LSTMLAB_RAY_CONNECT_SECONDS", value)
+    try:
+        seconds = connect_timeout()
+    except UserError as err:
+        assert "LSTMLAB_RAY_CONNECT_SECONDS" in str(err) and "\n" not in str(err)
+    else:
+        assert 0 < seconds < float("inf")

@@ -66,6 +66,7 @@ def test_a_run_and_a_study_never_write_into_each_others_directories(cli, tmp_pat
     assert _one_line_error(run) and "study directory, not a run" in run.stderr
 
 
+@pytest.mark.slow  # about 35 s: a quick study trained through the CLI
 def test_a_study_rerun_with_fewer_seeds_keeps_its_finished_runs(cli, tmp_path):
     assert cli("study", "objective", "--quick", "--seeds", "2", "--out", "s", "--quiet", cwd=tmp_path).returncode == 0
     before = (tmp_path / "s" / "study.json").read_bytes()
@@ -218,6 +219,7 @@ def test_a_link_inside_a_run_directory_is_never_written_through(cli, tmp_path, w
     assert _snapshot(mine) == before
 
 
+@pytest.mark.slow  # about 40 s: runs trained through the CLI (the property in test_cli_fuzz covers clear_run in the default run)
 def test_force_deletes_only_what_lstmlab_wrote(cli, tmp_path):
     assert cli("run", *TINY, "--out", "r", cwd=tmp_path).returncode == 0
     (tmp_path / "r" / "models" / "notes.txt").write_text("mine")
@@ -235,6 +237,40 @@ def test_an_edited_result_is_refused_by_evaluate_and_by_a_sweep_that_would_reuse
     np.save(tmp_path / "x.npy", np.zeros((3, 10), np.float32))
     result = cli("evaluate", run_copy, "--data", "x.npy", cwd=tmp_path)
     assert _one_line_error(result) and "changed after lstmlab wrote them" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name, path, value", [
+    ("config.json", ("task", "objective"), "regression"),
+    ("config.json", ("task", "threshold"), 0.5),
+    ("config.json", ("units",), 9),
+    ("models/lstm-1layer/config.json", ("task", "threshold"), 0.5),
+    ("models/lstm-1layer/config.json", ("train", "learning_rate"), 0.5),
+    ("models/lstm-1layer/config.json", ("model", "units"), 9),
+])
+def test_a_config_file_edited_after_the_run_finished_is_refused(run_copy, name, path, value):
+    # evaluate and load_run build the task and the models from these files: an objective or a
+    # threshold changed there would change every score, so they must still say what results.json says.
+    from lstmlab.errors import UserError
+    from lstmlab.experiment import read_results
+
+    read_results(run_copy)  # as lstmlab wrote it
+    config = json.loads((run_copy / name).read_text())
+    inner = config
+    for key in path[:-1]:
+        inner = inner[key]
+    inner[path[-1]] = value
+    (run_copy / name).write_text(json.dumps(config))
+    with pytest.raises(UserError, match="changed after the run finished|damaged"):
+        read_results(run_copy)
+
+
+def test_evaluate_refuses_a_run_whose_threshold_was_edited(cli, run_copy, tmp_path):
+    config = json.loads((run_copy / "config.json").read_text())
+    config["task"]["threshold"] = 0.5
+    (run_copy / "config.json").write_text(json.dumps(config))
+    np.save(tmp_path / "x.npy", np.zeros((3, 10), np.float32))
+    result = cli("evaluate", run_copy, "--data", "x.npy", cwd=tmp_path)
+    assert _one_line_error(result) and "changed after the run finished" in result.stderr, result.stderr
 
 
 def test_an_edited_record_of_a_finished_model_is_refused_on_resume(cli, tmp_path):

@@ -93,3 +93,19 @@ def test_a_cell_class_is_accepted_and_named_for_get_config():
     assert model.cell_name.endswith(":test_a_cell_class_is_accepted_and_named_for_get_config.<locals>.Plugin")
     assert type(model.rnns[0]) is RNN and type(model.rnns[0].cell) is Plugin
     assert ops.convert_to_numpy(model(np.ones((2, 5, 1), np.float32))).shape == (2,)
+
+
+def test_a_failed_predict_or_evaluate_leaves_the_model_usable():
+    # Keras's JAX trainer detaches the weights while it predicts; a wrong-shaped input used to leave
+    # them detached, and the next call failed inside Keras ("'NoneType' object is not callable").
+    model = build_model(ModelConfig(units=4), seed=0, task=INTEGRATION)
+    model.compile(loss="binary_crossentropy")
+    x, y = np.ones((8, 5, 1), np.float32), np.ones(8, np.float32)
+    before = model.predict(x, verbose=0)
+    for bad in (x[..., 0], np.ones((8, 5, 3), np.float32)):  # no feature axis; three features, not one
+        with pytest.raises(Exception):
+            model.predict(bad, verbose=0)
+        with pytest.raises(Exception):
+            model.evaluate(bad, y, verbose=0)
+        np.testing.assert_array_equal(model.predict(x, verbose=0), before)
+    assert np.isfinite(model.evaluate(x, y, verbose=0))

@@ -19,7 +19,9 @@ from lstmlab import cells, tasks
 from lstmlab.config import TaskConfig
 
 
-@pytest.mark.parametrize("task_name", list(tasks.TASKS))
+# The integration task in the default run; the others (about 35 s each) with -m slow.
+@pytest.mark.parametrize("task_name", [name if name == "integration" else pytest.param(name, marks=pytest.mark.slow)
+                                       for name in tasks.TASKS])
 def test_every_cell_and_depth_trains_and_evaluates(cli, tmp_path, task_name):
     task = tasks.get(task_name)
     seq_len = task.min_seq_len + 2

@@ -2,12 +2,13 @@ import json
 
 import pytest
 
-from lstmlab.studies.tbptt import CHUNKED, COSINE, GRID, LONGER, arms, plan, summarise
+from lstmlab.studies.tbptt import (CHUNKED, COSINE, GRID, LONGER, WILLIAMS_PENG, arms, compute_per_update, plan,
+                                   summarise)
 
 
 def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_every_group():
     runs = plan(seeds=3, quick=False)
-    per_seed = sum(len(arms(t, target, depths, epochs, CHUNKED.get(t, ()), t in COSINE))
+    per_seed = sum(len(arms(t, target, depths, epochs, CHUNKED.get(t, ()), t in COSINE, WILLIAMS_PENG.get(t, ())))
                    for t, (targets, _, epochs) in GRID.items() for target, depths in targets.items())
     assert len(runs) == 3 * per_seed
     for seq_len, (targets, _, _) in GRID.items():
@@ -25,9 +26,14 @@ def test_every_arm_of_a_seed_shares_its_data_and_weights_and_full_bptt_is_in_eve
     assert {(c.task.seed, c.train.init_seed) for _, c in runs} == {(s, s) for s in range(3)}
     for group, config in runs:
         assert config.train.tbptt_scheme == group["scheme"] and config.train.lr_schedule == group["lr_schedule"]
-        assert config.train.tbptt_every == (group["k1"] if group["scheme"] == "per-loss" else 0)
+        assert config.train.tbptt_every == (0 if group["scheme"] == "chunked" else group["k1"])
     assert {g["k2"] for g, _ in runs if g["scheme"] == "chunked"} == {5, 10}
     assert all(g["target"] == "per-step" and g["k1"] == g["k2"] for g, _ in runs if g["scheme"] == "chunked")
+    # Williams & Peng at their h = 2h', at every budget, beside per-loss k2 = k1 = h' and chunked k = h, h'
+    wp = {(g["k2"], g["k1"], g["epochs"], g["lr_schedule"]) for g, _ in runs if g["scheme"] == "williams-peng"}
+    assert wp == {(10, 5, 3, "constant"), (10, 5, 12, "cosine")}  # not 12 at a constant rate: the time
+    beside = {(g["scheme"], g["k2"], g["k1"]) for g, _ in runs if g["target"] == "per-step" and g["epochs"] == 3}
+    assert {("per-loss", 5, 5), ("chunked", 5, 5), ("chunked", 10, 10), ("per-loss", 25, 25)} <= beside
 
 
 def test_per_step_arms_are_matched_on_updates_with_k1_equal_t_and_on_samples_with_k1_equal_k2():
@@ -41,6 +47,28 @@ def test_per_step_arms_are_matched_on_updates_with_k1_equal_t_and_on_samples_wit
     assert arms(25, "per-step", (1, 5), 3, chunked=(5,), cosine=True) == expected + [(*a, "cosine") for a in decayed]
     final = [(1, 25, 3), (5, 25, 3), (1, 25, 3 * LONGER), (5, 25, 3 * LONGER)]
     assert arms(25, "final", (1, 5), 3, chunked=(5,)) == constant(full + [(*a, "per-loss") for a in final])
+    with_wp = arms(25, "per-step", (1, 5), 3, chunked=(5,), cosine=True, williams_peng=(2,))
+    assert [a for a in with_wp if a[3] == "williams-peng"] == [(4, 2, 3, "williams-peng", "constant"),
+                                                               (4, 2, 12, "williams-peng", "cosine")]
+    assert [a for a in with_wp if a[3] != "williams-peng"] == expected + [(*a, "cosine") for a in decayed]
+    assert arms(25, "final", (1, 5), 3, williams_peng=(2,)) == arms(25, "final", (1, 5), 3)  # per-step targets only
+
+
+def test_compute_per_update_counts_each_arm_once_against_full_bptt():
+    def run(k2, k1, scheme, seconds):
+        train = {"tbptt": k2, "tbptt_every": 0 if scheme == "chunked" else k1, "tbptt_scheme": scheme}
+        group = {"seq_len": 25, "target": "per-step", "k2": k2, "k1": k1, "scheme": scheme}
+        return {"group": group, "config": {"train": train}, "metrics": {"epoch_seconds": seconds}}
+
+    runs = [run(25, 25, "per-loss", 1.0), run(25, 25, "per-loss", 3.0), run(5, 5, "per-loss", 4.0),
+            run(10, 5, "williams-peng", 2.0), run(5, 5, "chunked", 1.5)]
+    rows = {(r["scheme"], r["k2"]): r for r in compute_per_update(runs)}
+    assert list(rows) == [("per-loss", 25), ("per-loss", 5), ("williams-peng", 10), ("chunked", 5)]
+    full, per_loss, wp, chunked = rows.values()
+    assert (full["per_batch"], full["per_update"], full["relative"], full["epoch_seconds"]) == (75, 75, 1, 2.0)
+    assert (per_loss["updates"], per_loss["per_update"], per_loss["relative"]) == (5, 80, 400 / 75)
+    assert (wp["updates"], wp["per_update"], wp["relative"]) == (5, 35, 175 / 75)
+    assert (chunked["per_update"], chunked["relative"]) == (15, 1)
 
 
 def _run(k2, seed, accuracy, epochs=3, schedule="constant"):
@@ -85,7 +113,7 @@ def test_quick_study_end_to_end(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     out = tmp_path / "s"
     study = json.loads((out / "study.json").read_text())
-    assert study["complete"] and len(study["runs"]) == 2 * (7 + 11 + 2 + 4 + 7)
+    assert study["complete"] and len(study["runs"]) == 2 * (7 + 11 + 2 + 4 + 7 + 2)  # + W&P at 2 and 8 cosine epochs
     rows = {(r["target"], r["k2"], r["k1"]): r for r in study["summary"] if r["times"] == 1}
     assert {r["against"]["lr_schedule"] for r in study["summary"] if r["lr_schedule"] == "cosine"} == {
         "cosine", "constant"}  # the arms against decayed full BPTT, its first arm against a constant rate
@@ -101,3 +129,6 @@ def test_quick_study_end_to_end(cli, tmp_path):
     report = (out / "report.md").read_text()
     assert "## T = 12" in report and "k2 = 4, k1 = T" in report and "full BPTT, 32 epochs" in report
     assert "chunked, k = 4" in report and "full BPTT, 32 epochs, cosine" in report
+    assert "Williams & Peng, h = 8, h' = 4" in report
+    wp = next(r for r in study["summary"] if r["scheme"] == "williams-peng" and r["times"] == 1)
+    assert wp["updates_per_batch"] == 3 and wp["test_accuracy_vs_full"]["n"] == 2

@@ -51,6 +51,7 @@ def sweep(cli, shared, out, *flags, spec="spec.toml"):
     return cli("sweep", spec, "--out", out, "--cache-dir", "cache", *flags, cwd=shared)
 
 
+@pytest.mark.slow  # about 60 s: a sweep trained on one and on two workers (test_experiment checks workers bit for bit in the default run)
 def test_sequential_and_parallel_workers_give_the_same_numbers_bit_for_bit(cli, shared):
     one = sweep(cli, shared, "one", "--workers", "1", "--plot", "y=test_accuracy,x=seq_len,hue=cell")
     assert one.returncode == 0, one.stderr
@@ -89,6 +90,7 @@ def test_a_rerun_reuses_every_run_and_a_changed_spec_needs_force(cli, shared):
     assert forced.returncode == 0 and len(rows(shared / "re" / "runs.csv")) == 12
 
 
+@pytest.mark.slow  # about 25 s: sweeps trained until the interval narrows
 def test_ci_width_adds_seeds_until_the_interval_is_narrow_enough_or_max_seeds(cli, shared):
     result = sweep(cli, shared, "ci", "--ci-width", "1e-9", "--max-seeds", "3")
     assert result.returncode == 0, result.stderr

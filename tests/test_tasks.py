@@ -23,7 +23,7 @@ IDS = [f"{c.name}-{c.target}-{c.objective}" for c in VARIANTS]
 
 
 def test_registry_finds_every_task_by_name_and_refuses_others():
-    assert set(tasks.TASKS) == {"integration", "adding"}
+    assert set(tasks.TASKS) == {"integration", "adding", "copy"}
     for name, task in tasks.TASKS.items():
         assert tasks.get(name) is task and task.name == name
     with pytest.raises(ConfigError, match="unknown task 'parity'"):
@@ -90,6 +90,12 @@ def test_baselines_equal_what_the_labels_give(config):
             cut = 0.5 if config.objective == "label-regression" else config.threshold
             expected = np.mean((np.float32(mean[-1] if mean.ndim else mean) > cut) == labels_test)
         assert found["predict the mean"]["accuracy"] == pytest.approx(expected)
+    if config.name == "copy":  # blanks, then a uniform guess: the paper's m ln A / (T + 2m); the commonest symbol
+        m, a = config.symbols, config.alphabet
+        assert found["memoryless"]["loss"] == pytest.approx(m * np.log(a) / config.seq_len, rel=1e-5)
+        symbols_train, symbols_test = y_train[:, -m:], y_test[:, -m:]
+        guess = np.argmax(np.bincount(symbols_train.astype(int).ravel(), minlength=a + 1)[1:]) + 1
+        assert found["memoryless"]["accuracy"] == pytest.approx(np.mean(symbols_test == guess))
 
 
 def test_per_step_majority_class_is_that_of_the_final_labels():
@@ -100,12 +106,31 @@ def test_per_step_majority_class_is_that_of_the_final_labels():
     assert majority["accuracy"] == pytest.approx(0.58825)
 
 
+def perfect(task, y):
+    """The predictions that are the targets: the targets themselves, or log-probabilities of the classes
+    (0 for the target's, -100 for the others)."""
+    return (np.eye(task.classes, dtype=np.float32)[y.astype(int)] - 1) * 100 if task.objective.categorical else y
+
+
 @pytest.mark.parametrize("config", VARIANTS, ids=IDS)
 def test_perfect_predictions_score_every_sequence_right(config):
     task = tasks.of(config)
     x, y = task.generate()["test"]
-    assert task.score(y, y).accuracy == 1.0
-    assert task.score(y, y).loss < 1e-6 or config.objective == "classification"
+    assert task.score(perfect(task, y), y).accuracy == 1.0
+    assert task.score(perfect(task, y), y).loss < 1e-6 or config.objective == "classification"
+
+
+@pytest.mark.parametrize("config", VARIANTS, ids=IDS)
+def test_the_numpy_score_is_the_training_loss(config):
+    task = tasks.of(config)
+    x, y = task.generate()["val"]
+    rng = np.random.default_rng(0)
+    if task.objective.categorical:  # (n, T, K) log-probabilities
+        p = np.log(rng.dirichlet(np.ones(task.classes), y.shape)).astype(np.float32)
+    else:
+        p = rng.uniform(0.05, 0.95, y.shape).astype(np.float32)
+    trained = float(ops.convert_to_numpy(task.loss(y, p, np.ones(len(y), np.float32))))
+    assert task.score(p, y).loss == pytest.approx(trained, rel=1e-4)
 
 
 def test_classification_scores_cross_entropy_and_accuracy():

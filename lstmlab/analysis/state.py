@@ -33,7 +33,8 @@ class ModelStep:
     step: object  # F(s (d,), u (m,)) -> s' (d,), jax arrays, float32
     parts: tuple[StatePart, ...]
     input_width: int  # m
-    readout: np.ndarray  # (d,): the read-out's weights on the last layer's h, zeros elsewhere
+    readout: np.ndarray  # (d,): the read-out's weights on the last layer's h (K classes: their main direction),
+    #                      zeros elsewhere
 
     @property
     def size(self) -> int:
@@ -85,5 +86,9 @@ def model_step(model) -> ModelStep:
 
     readout = np.zeros(start, np.float32)
     last_h = next(p for p in parts if p.layer == layers and p.name == "h")
-    readout[last_h.start:last_h.start + last_h.size] = np.asarray(model.readout.kernel.value)[:, 0]
+    kernel = np.asarray(model.readout.kernel.value, np.float64)  # (u, K): K = 1, or K classes
+    # One direction: the weights themselves for K = 1; for K classes the direction of h that moves the
+    # outputs most (the kernel's first left singular vector, scaled by its singular value).
+    left, singular, _ = np.linalg.svd(kernel, full_matrices=False)
+    readout[last_h.start:last_h.start + last_h.size] = kernel[:, 0] if kernel.shape[1] == 1 else left[:, 0] * singular[0]
     return ModelStep(step, parts, input_width, readout)

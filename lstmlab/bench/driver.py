@@ -4,7 +4,7 @@ Each implementation runs in its own worker process (`impls.py`), so each backend
 alone. Workers are warmed up first; then the driver asks them in turn (A B C A B C ...) to train for
 about `target_seconds`, so a noisy machine slows all of them alike. Reported: median ms per train step
 over the repetitions, samples per second, seconds per 64,000-sample epoch, and each peer's time as a
-ratio to lstmlab's from the same run.
+ratio to lstmlab's (of the same cell: LSTM rows to `lstmlab`, GRU rows to `lstmlab_gru`) from the same run.
 """
 
 import importlib.util
@@ -21,29 +21,36 @@ from lstmlab.core.files import write_atomic
 from lstmlab.errors import UserError
 from lstmlab.provenance import environment
 
-FULL = [(32, 25), (256, 25), (32, 200), (256, 200)]  # (batch size, sequence length)
+# (batch size, sequence length); T = 1,000 is what a long-memory study (the adding and copy tasks) costs.
+FULL = [(32, 25), (256, 25), (32, 200), (256, 200), (32, 1000)]
 QUICK = [(32, 25)]
 # The KERAS_BACKEND each worker runs under (None: not a Keras implementation). jax_minimal imports no
 # Keras at all; "jax" only says which framework it measures.
 BACKENDS = {"lstmlab": "jax", "lstmlab_2dev": "jax", "jax_minimal": "jax", "keras_fit": "jax", "keras_fit_tf": "tensorflow",
-            "seed_style": "tensorflow", "torch": None}
-NEEDS = {"keras_fit_tf": "tensorflow", "seed_style": "tensorflow", "torch": "torch"}
+            "seed_style": "tensorflow", "torch": None, "lstmlab_gru": "jax", "keras_fit_gru": "jax", "torch_gru": None}
+NEEDS = {"keras_fit_tf": "tensorflow", "seed_style": "tensorflow", "torch": "torch", "torch_gru": "torch"}
+# The cell each implementation trains (the LSTM unless named here), and the row each cell's ratios are to.
+CELLS = {"lstmlab_gru": "gru", "keras_fit_gru": "gru", "torch_gru": "gru"}
+REFERENCE = {"lstm": "lstmlab", "gru": "lstmlab_gru"}
+# `bench --quick` leaves the GRU rows out unless --impls names them, so that it stays about a minute.
+QUICK_SKIPS = ("lstmlab_gru", "keras_fit_gru", "torch_gru")
 EPOCH_SAMPLES = 64_000
 
 
 def steps_per_unit(impl: str, seq_len: int) -> int:
     """Train steps per timed unit (a rep runs as many units as fill `target_seconds`).
 
-    lstmlab: one compiled call of 250 steps, as `lstmlab run` makes them (50 at long sequences, to keep
-    a unit short); lstmlab_2dev (the same with --devices 2) and jax_minimal (the same model in plain
-    JAX) alike. Keras: one `fit` call over 100 batches (10 at long sequences), so fit's per-call set-up
-    is spread as over an epoch.
-    The seed style and torch step from Python: 5 and 20 steps (1 and 5 at long sequences).
+    lstmlab: one compiled call of 250 steps, as `lstmlab run` makes them (50 at lengths up to 200 and 10
+    at 1,000, to keep a unit short); lstmlab_2dev (the same with --devices 2) and jax_minimal (the same
+    model in plain JAX) alike. Keras: one `fit` call over 100 batches (10 at 200, 5 at 1,000), so fit's
+    per-call set-up is spread as over an epoch. The seed style and torch step from Python: 5 and 20
+    steps (1 and 5 at 200, 1 and 1 at 1,000). A GRU row runs as its LSTM namesake.
     """
-    short = seq_len <= 25
-    compiled = 250 if short else 50
-    return {"lstmlab": compiled, "lstmlab_2dev": compiled, "jax_minimal": compiled, "keras_fit": 100 if short else 10,
-            "keras_fit_tf": 100 if short else 10, "seed_style": 5 if short else 1, "torch": 20 if short else 5}[impl]
+    tier = 0 if seq_len <= 25 else 1 if seq_len < 1000 else 2
+    family = {"lstmlab_2dev": "lstmlab", "jax_minimal": "lstmlab", "keras_fit_tf": "keras_fit", "lstmlab_gru": "lstmlab",
+              "keras_fit_gru": "keras_fit", "torch_gru": "torch"}.get(impl, impl)
+    return {"lstmlab": (250, 50, 10), "keras_fit": (100, 10, 5), "seed_style": (5, 1, 1),
+            "torch": (20, 5, 1)}[family][tier]
 
 
 class Worker:
@@ -120,15 +127,15 @@ def bench_config(batch: int, seq_len: int, impls: list[str], reps: int, target_s
     finally:
         for worker in workers.values():
             worker.close()
-    reference = statistics.median(timings["lstmlab"]) if "lstmlab" in timings else None
     for impl, values in timings.items():
-        ms = statistics.median(values)
+        ms, cell = statistics.median(values), CELLS.get(impl, "lstm")
+        reference = statistics.median(timings[REFERENCE[cell]]) if REFERENCE[cell] in timings else None
         rows.append({
-            "impl": impl, "batch_size": batch, "seq_len": seq_len, "ms_per_step": ms,
+            "impl": impl, "cell": cell, "batch_size": batch, "seq_len": seq_len, "ms_per_step": ms,
             "samples_per_s": batch / ms * 1000, "seconds_per_epoch": ms / 1000 * EPOCH_SAMPLES / batch,
             "ratio_to_lstmlab": ms / reference if reference else None, "ms_per_step_reps": values,
         })
-        log(f"  {impl:13s} batch {batch:3d} seq_len {seq_len:3d}: {ms:8.3f} ms/step")
+        log(f"  {impl:13s} batch {batch:3d} seq_len {seq_len:4d}: {ms:8.3f} ms/step")
     return rows, errors, evaluation
 
 
@@ -150,7 +157,8 @@ def run_bench(out: Path, quick: bool = False, reps: int = 5, impls: list[str] | 
 
 
 def _run_bench(out: Path, quick: bool, reps: int, impls: list[str] | None, log) -> dict:
-    asked, requested, impls, skipped = impls is not None, impls or list(BACKENDS), [], []
+    asked, requested = impls is not None, impls or [i for i in BACKENDS if not (quick and i in QUICK_SKIPS)]
+    impls, skipped = [], []
     for impl in requested:
         reason = available(impl)
         if reason and asked:  # asked for by name: refused before any work, an earlier bench.json kept
@@ -181,6 +189,7 @@ def _run_bench(out: Path, quick: bool, reps: int, impls: list[str] | None, log) 
 
 
 def format_table(report: dict) -> str:
+    # "x lstmlab": the time as a ratio to lstmlab's of the same cell (lstmlab_gru for the GRU rows)
     lines = ["| impl | batch | seq_len | ms/step | samples/s | s/epoch | x lstmlab |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in report["results"]:
         ratio = "" if r["ratio_to_lstmlab"] is None else f"{r['ratio_to_lstmlab']:.2f}"

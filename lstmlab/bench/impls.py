@@ -4,7 +4,8 @@ A worker builds one implementation for one (batch size, sequence length), then a
 stdin, one per line, with JSON on stdout:
     run N   -> {"seconds": ...}   time N units of training steps (after the warm-up)
     eval    -> {"seconds": ...}   time one validation pass over 16,000 samples (lstmlab only)
-Every implementation trains a 1-layer LSTM of 25 units with Adam (lr 0.001) on binary cross-entropy.
+Every implementation trains a 1-layer LSTM of 25 units (a GRU for the `*_gru` ones) with Adam (lr 0.001)
+on binary cross-entropy.
 Run as `python -m lstmlab.bench.impls IMPL BATCH SEQ_LEN STEPS_PER_UNIT`; the backend comes from
 KERAS_BACKEND, set by the driver (jax_minimal uses JAX alone and never imports Keras).
 """
@@ -25,7 +26,7 @@ def make_data(n: int, seq_len: int, seed: int = 0):
     return x, (x.astype(np.float64).sum(1) > 1.0).astype(np.float32)
 
 
-def lstmlab_impl(batch, seq_len, steps, devices=1):
+def lstmlab_impl(batch, seq_len, steps, devices=1, cell="lstm"):
     """lstmlab's own path, exactly as `lstmlab run` trains: chunks of steps per compiled call."""
     import lstmlab  # noqa: F401
     from lstmlab import tasks
@@ -35,18 +36,18 @@ def lstmlab_impl(batch, seq_len, steps, devices=1):
     from lstmlab.core.train import Trainer
 
     task = tasks.of(TaskConfig(seq_len=seq_len))  # the reference task: integration, final step, classification
-    model = build_model(ModelConfig(layers=1, units=UNITS), seed=0, task=task)
+    model = build_model(ModelConfig(cell=cell, layers=1, units=UNITS), seed=0, task=task)
     trainer = Trainer(model, TrainConfig(batch_size=batch, steps_per_call=steps, devices=devices), task)
     batches = stack_batches(*make_data(batch * steps, seq_len), batch)
     x_val, y_val = make_data(VAL_SAMPLES, seq_len, seed=1)
     return (lambda: trainer.train_steps(*batches)), (lambda: trainer.evaluate(x_val, y_val))
 
 
-def keras_fit_impl(batch, seq_len, steps):
-    """keras.layers.LSTM trained by model.fit, as a Keras user would write it (any backend)."""
+def keras_fit_impl(batch, seq_len, steps, layer="LSTM"):
+    """keras.layers.LSTM (or `layer`: "GRU") trained by model.fit, as a Keras user would write it (any backend)."""
     import keras
 
-    model = keras.Sequential([keras.Input((seq_len, 1)), keras.layers.LSTM(UNITS),
+    model = keras.Sequential([keras.Input((seq_len, 1)), getattr(keras.layers, layer)(UNITS),
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
     x, y = make_data(batch * steps, seq_len)
@@ -106,14 +107,14 @@ def seed_style_impl(batch, seq_len, steps):
     return run, None
 
 
-def torch_impl(batch, seq_len, steps):
-    """torch.nn.LSTM with Adam, the PyTorch user's choice."""
+def torch_impl(batch, seq_len, steps, module="LSTM"):
+    """torch.nn.LSTM (or `module`: "GRU") with Adam, the PyTorch user's choice."""
     import torch
 
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = torch.nn.LSTM(1, UNITS, batch_first=True)
+            self.lstm = getattr(torch.nn, module)(1, UNITS, batch_first=True)
             self.readout = torch.nn.Linear(UNITS, 1)
 
         def forward(self, x):
@@ -266,6 +267,10 @@ IMPLEMENTATIONS = {
     "keras_fit_tf": keras_fit_impl,
     "seed_style": seed_style_impl,
     "torch": torch_impl,
+    # The GRU beside its peers: what a study of the GRU costs (its ratio is to lstmlab_gru).
+    "lstmlab_gru": lambda batch, seq_len, steps: lstmlab_impl(batch, seq_len, steps, cell="gru"),
+    "keras_fit_gru": lambda batch, seq_len, steps: keras_fit_impl(batch, seq_len, steps, layer="GRU"),
+    "torch_gru": lambda batch, seq_len, steps: torch_impl(batch, seq_len, steps, module="GRU"),
 }
 
 

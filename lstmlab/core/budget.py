@@ -39,15 +39,16 @@ class Estimate:
 def estimate(config) -> Estimate:
     """The Estimate of a RunConfig."""
     task, train = config.task, config.train
-    width = tasks.get(task.name).input_width
+    width = tasks.of(task).input_width  # of the instance: a task's setting may decide it (copy's alphabet)
     per_step_target = tasks.of(task).per_step
+    read_out = tasks.of(task).read_out_width  # K for a softmax over K classes, else 1
     u, t, b = config.units, task.seq_len, train.batch_size
     n = task.n_train + task.n_val + task.n_test
     gates = max(cells.get(name).gate_blocks for name in config.cells)  # the largest cell sizes the run
     parameters = 0
     for layers in config.layers:
         first = gates * u * (width + u + 1)
-        parameters = max(parameters, first + (layers - 1) * gates * u * (2 * u + 1) + u + 1)
+        parameters = max(parameters, first + (layers - 1) * gates * u * (2 * u + 1) + (u + 1) * read_out)
     state = parameters * 4 * FLOAT  # parameters, Adam's two moments, gradients
     x_bytes = n * t * width * FLOAT
     y_bytes = n * (t if per_step_target else 1) * FLOAT

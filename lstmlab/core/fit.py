@@ -21,7 +21,7 @@ from lstmlab.config import steps_per_epoch
 from lstmlab.core.batches import epoch_permutation, stack_batches
 from lstmlab.core.checkpoint import Checkpoint, EpochRecord, Progress
 from lstmlab.core.faults import fault_point
-from lstmlab.errors import NonFiniteLossError, UserError
+from lstmlab.errors import NonFiniteLossError, UserError, one_line
 
 if TYPE_CHECKING:
     from lstmlab.core.train import Trainer
@@ -261,4 +261,4 @@ def _reload_from_model(trainer: Trainer) -> None:
 
 def _say(message: str, verbose: bool) -> None:
     if verbose:
-        print(message, flush=True)
+        print(one_line(message), flush=True)

@@ -11,14 +11,14 @@ compiles the result.
 
 A batch is one update, or with truncated BPTT one update per window or chunk of steps that has a
 loss. "Window" and "chunk" always mean a TBPTT update's share of a sequence (`tbptt.py`: windows of
-the per-loss scheme, chunks of the chunked one). A batch with several updates reports the mean of
-their losses and gradient norms, each weighted by its window's (chunk's) length.
+the per-loss and williams-peng schemes, chunks of the chunked one). A batch with several updates
+reports the mean of their losses and gradient norms, each weighted by its window's (chunk's) length.
 """
 
 from functools import partial
 from typing import NamedTuple
 
-from lstmlab.core.tbptt import Truncation, empty_states, forward_states, replay_predictions
+from lstmlab.core.tbptt import Truncation, empty_states, forward_states, replay_predictions, replay_window
 
 BATCH_AXIS = "batch"  # the mesh axis a batch is split along with TrainConfig.devices > 1
 
@@ -44,7 +44,7 @@ def train_step(state: TrainState, batch: tuple, *, model, task, plan: Truncation
                devices: int = 1):
     """One batch (x (B, T, F), y (B,) or (B, T), w (B,)) -> (state, (loss, per-layer gradient norms (layers,)))."""
     apply = partial(apply_update, optimizer=optimizer, layer_of=layer_of, devices=devices)
-    if plan.per_step and plan.scheme == "per-loss" and not plan.full:
+    if plan.per_step and plan.scheme != "chunked" and not plan.full:  # per-loss or williams-peng windows
         return per_loss_step(state, batch, model=model, task=task, plan=plan, apply=apply)
     return chunk_step(state, batch, model=model, task=task, plan=plan, apply=apply)
 
@@ -119,15 +119,17 @@ def chunk_loss(trainable: list, non_trainable: list, x, y, w, rnn_state, *, mode
     return task.loss(y, p, w), (non_trainable, rnn_state)
 
 
-# ---- per-loss TBPTT(k1, k2) with per-step targets: windows of k1 steps, each loss through k2 -------
+# ---- per-step targets in windows: per-loss (each loss through its own last k2 steps), williams-peng
+# (a window's losses together through the h steps before its end) -----------------------------------
 
 def per_loss_step(state: TrainState, batch: tuple, *, model, task, plan: Truncation, apply):
-    """Per-step targets under per-loss TBPTT: one update per window of `plan.every` steps."""
+    """Per-step targets under the per-loss or williams-peng scheme: one update per window of `plan.every` steps."""
     import jax
 
     x, y, w = batch  # (B, T, F), (B, T), (B,)
     t, k = plan.seq_len, plan.every
-    update = partial(window_update, model=model, task=task, depth=plan.depth, apply=apply)
+    replay = replay_window if plan.scheme == "williams-peng" else replay_predictions
+    update = partial(window_update, model=model, task=task, depth=plan.depth, replay=replay, apply=apply)
     carry = (*state, empty_states(model, x.shape[0], t))  # the states' leaves (T + 1, B, u)
     n = t // k
     carry, (losses, norms) = jax.lax.scan(lambda c, i: update(c, x, y, w, i * k, k), carry, jax.numpy.arange(n))
@@ -139,7 +141,7 @@ def per_loss_step(state: TrainState, batch: tuple, *, model, task, plan: Truncat
     return TrainState(*carry[:3]), (total / t, norm_total / t)
 
 
-def window_update(carry: tuple, x, y, w, start, size: int, *, model, task, depth: int, apply):
+def window_update(carry: tuple, x, y, w, start, size: int, *, model, task, depth: int, replay, apply):
     """One window: run it forward keeping its states, then one update from its losses.
 
     carry (trainable, non_trainable, opt_vars, states): states as in `tbptt.forward_states`.
@@ -148,17 +150,20 @@ def window_update(carry: tuple, x, y, w, start, size: int, *, model, task, depth
 
     trainable, non_trainable, opt_vars, states = carry
     states = forward_states(model, trainable, non_trainable, x, states, start, size)  # current parameters
-    window_grad = jax.value_and_grad(partial(window_loss, model=model, task=task, depth=depth), has_aux=True)
+    window_grad = jax.value_and_grad(partial(window_loss, model=model, task=task, depth=depth, replay=replay),
+                                     has_aux=True)
     (loss, non_trainable), grads = window_grad(trainable, non_trainable, x, y, w, states, start, size)
     trainable, opt_vars, outputs = apply(trainable, opt_vars, loss, grads, w)
     return (trainable, non_trainable, opt_vars, states), outputs
 
 
-def window_loss(trainable: list, non_trainable: list, x, y, w, states, start, size: int, *, model, task, depth: int):
-    """The mean loss of steps start .. start+size-1, each through its last `depth` (k2) steps."""
+def window_loss(trainable: list, non_trainable: list, x, y, w, states, start, size: int, *, model, task, depth: int,
+                replay=replay_predictions):
+    """The mean loss of steps start .. start+size-1, through `replay`: each through its last `depth` (k2)
+    steps (`replay_predictions`), or all through the `depth` (h) steps before the window's end (`replay_window`)."""
     import jax
 
-    p, non_trainable = replay_predictions(model, trainable, non_trainable, x, states, start, size, depth)
+    p, non_trainable = replay(model, trainable, non_trainable, x, states, start, size, depth)
     return task.loss(jax.lax.dynamic_slice_in_dim(y, start, size, axis=1), p, w), non_trainable
 
 

@@ -3,10 +3,13 @@
 import time
 from typing import Callable
 
+from lstmlab.errors import one_line
+
 
 def printer(verbose: bool) -> Callable[[str], None]:
-    """`say(line)`: print it (flushed, as the lines are progress) when verbose, else nothing."""
-    return (lambda message: print(message, flush=True)) if verbose else (lambda message: None)
+    """`say(line)`: print it (flushed, as the lines are progress) when verbose, else nothing. Control
+    characters (in a path a user chose) are escaped."""
+    return (lambda message: print(one_line(message), flush=True)) if verbose else (lambda message: None)
 
 
 def run_jobs(executor, jobs, label, headline, say, done_before: int = 0, total: int | None = None):

@@ -41,23 +41,28 @@ def check_reachable(address: str, seconds: float) -> None:
                         "a cluster with `ray start --head`, or give its address") from None
 
 
+def connect_timeout() -> float:
+    """How long a cluster's address may take to answer: LSTMLAB_RAY_CONNECT_SECONDS, else CONNECT_SECONDS."""
+    import os
+
+    text = os.environ.get("LSTMLAB_RAY_CONNECT_SECONDS", str(CONNECT_SECONDS))
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):  # NaN fails too
+        raise UserError(f"LSTMLAB_RAY_CONNECT_SECONDS must be a positive number of seconds, got {text!r}: set it "
+                        f"to one (default {CONNECT_SECONDS}), or unset it")
+    return seconds
+
+
 class RayExecutor:
     """Connects to the cluster at `address` ("auto": the one this machine belongs to) on entry."""
 
     def __init__(self, address: str, retries: int = 2, connect_seconds: float | None = None):
-        import os
-
         self.address = address
         self.retries = retries
-        if connect_seconds is None:
-            text = os.environ.get("LSTMLAB_RAY_CONNECT_SECONDS", str(CONNECT_SECONDS))
-            try:
-                connect_seconds = float(text)
-            except ValueError:
-                connect_seconds = -1.0
-            if not 0 < connect_seconds < float("inf"):
-                raise UserError(f"LSTMLAB_RAY_CONNECT_SECONDS must be a positive number of seconds, got {text!r}")
-        self.connect_seconds = connect_seconds
+        self.connect_seconds = connect_timeout() if connect_seconds is None else connect_seconds
         self.describe = f"the Ray cluster at {address}"
         self._ray = require_ray()
         self._task = None

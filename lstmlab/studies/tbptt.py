@@ -1,8 +1,10 @@
-"""The truncated-BPTT study: what TBPTT(k1, k2) costs in accuracy, and buys in time and memory.
+"""The truncated-BPTT study: what truncation costs in accuracy, and buys in time and memory, per scheme.
 
-Truncation as Williams & Peng (1990) count it (`core/tbptt.py`, per-loss scheme): every loss
-backpropagates through its own last k2 steps; per-step targets update every k1 steps. Each arm is
-compared with full BPTT on the same seeds (same data, same initial weights), paired by seed:
+Three schemes (`core/tbptt.py`). Per-loss, TBPTT(k1, k2): each loss truncated to its own last k2
+steps (its own cut); per-step targets update every k1 steps. Williams & Peng's BPTT(h; h'): every h'
+steps the losses of those h' steps are backpropagated together to one cut h steps back, at their
+recommended h = 2h'. Chunked: BPTT(k; k). Each arm is compared with full BPTT on the same seeds (same
+data, same initial weights), paired by seed:
 
     final target      one loss per sequence, so one update per batch whatever k2: every arm is
                       matched to full BPTT on samples and on updates.
@@ -13,6 +15,9 @@ compared with full BPTT on the same seeds (same data, same initial weights), pai
     chunked           per-step targets, the "detach every k" scheme: chunks of k steps from the start,
                       an update after each, so a loss reaches back 1 to k steps. Beside per-loss
                       k2 = k1 = k: the same samples and updates, each loss's depth shortened.
+    williams-peng     per-step targets, h = 2h': an update every h' steps, its losses reaching back
+                      h - h' + 1 to h steps. Beside per-loss k2 = k1 = h' and chunked k = h' (the same
+                      updates) and chunked k = h (the same deepest reach, half the updates).
 
 Budgets: T = 25 uses the reference data and budget (64,000 sequences, 3 epochs); T = 100, final
 target only (a per-step arm at T = 100 costs up to k2 times full BPTT's compute), 32,000 training
@@ -24,7 +29,9 @@ over its last epoch). At T = 25 a constant rate never let full BPTT settle (Adam
 optimum), so there (COSINE) the arms also train LONGER times the budget with the rate decayed to 0,
 and full BPTT LONGER² times so: the comparison at a budget where full BPTT has converged. Measured
 per run: test accuracy, σ̂ (`noise.py`), the validation accuracy after every epoch, seconds per
-epoch and the train step's working memory.
+epoch and the train step's working memory; `compute_per_update` adds each arm's compute per update
+and per batch in forward-step equivalents (`tbptt.compute`), which unlike seconds do not depend on the
+machine or its load.
 """
 
 from pathlib import Path
@@ -33,6 +40,7 @@ import numpy as np
 
 from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
+from lstmlab.core.tbptt import Truncation, compute
 from lstmlab.studies.base import RunContext, Study, groups
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.tables import ci
@@ -46,6 +54,10 @@ QUICK_GRID = {12: ({"final": (1, 4), "per-step": (1, 4)}, (640, 256, 256), 2)}
 # seq_len -> chunk lengths k of the chunked scheme's per-step arms, beside per-loss k2 = k1 = k (the same
 # updates; each loss reaches back 1 to k steps instead of k). k = 1 is per-loss k2 = k1 = 1 itself.
 CHUNKED, QUICK_CHUNKED = {25: (5, 10)}, {12: (4,)}
+# seq_len -> h' of Williams & Peng's per-step arms, BPTT(h; h') at their recommended h = 2h': beside per-loss
+# k2 = k1 = h' and chunked k = h' (the same updates) and chunked k = h (the same reach). One arm fits the
+# time the study could add (at T = 25: 3 epochs, and 12 decayed; 10 seeds).
+WILLIAMS_PENG, QUICK_WILLIAMS_PENG = {25: (5,)}, {12: (4,)}
 # Lengths whose arms also train LONGER times the budget with the learning rate decayed to 0 (cosine), and
 # full BPTT LONGER² times so: with a constant rate full BPTT kept gaining there.
 COSINE, QUICK_COSINE = (25,), (12,)
@@ -55,20 +67,23 @@ MARKERS = "osv^DPXh*<>pd8H"  # one per drawn line: a line per target, scheme and
 
 
 def arms(seq_len: int, target: str, depths: tuple, epochs: int, chunked: tuple = (),
-         cosine: bool = False) -> list[tuple]:
+         cosine: bool = False, williams_peng: tuple = ()) -> list[tuple]:
     """(k2, k1, epochs, scheme, lr_schedule) of every arm. Constant rate: full BPTT (T, T) first, at the
     budget, LONGER and LONGER² times it, then every depth, at the budget and at LONGER times it;
-    per-step targets get k1 = T and k1 = k2 per depth, and the chunked scheme's chunk lengths k (as
-    k2 = k1 = k). With `cosine`, then: full BPTT at LONGER and LONGER² times the budget and every other
-    arm at LONGER times it, the rate decayed to 0."""
-    def truncated(budget: int) -> list[tuple]:
+    per-step targets get k1 = T and k1 = k2 per depth, the chunked scheme's chunk lengths k (as
+    k2 = k1 = k), and Williams & Peng's h' (as k2 = h = 2h', k1 = h'; at the budget only). With `cosine`,
+    then: full BPTT at LONGER and LONGER² times the budget and every other arm at LONGER times it, the
+    rate decayed to 0. Williams & Peng's arms, added later, skip LONGER times the budget at a constant
+    rate (a convergence check of the others) to fit the time the study could add."""
+    def truncated(budget: int, wp: bool = True) -> list[tuple]:
         if target == "final":
             return [(k2, seq_len, budget, "per-loss") for k2 in depths]
         per_loss = [(k2, k1, budget, "per-loss") for k2 in depths for k1 in (seq_len, k2)]
-        return per_loss + [(k, k, budget, "chunked") for k in chunked]
+        return (per_loss + [(k, k, budget, "chunked") for k in chunked]
+                + [(2 * h, h, budget, "williams-peng") for h in williams_peng if wp])
 
     full = [(seq_len, seq_len, budget, "per-loss") for budget in (epochs, LONGER * epochs, LONGER ** 2 * epochs)]
-    constant = full + truncated(epochs) + truncated(LONGER * epochs)
+    constant = full + truncated(epochs) + truncated(LONGER * epochs, wp=False)
     decayed = full[1:] + truncated(LONGER * epochs)
     return [(*arm, "constant") for arm in constant] + ([(*arm, "cosine") for arm in decayed] if cosine else [])
 
@@ -76,15 +91,16 @@ def arms(seq_len: int, target: str, depths: tuple, epochs: int, chunked: tuple =
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
     runs = []
     chunked, cosine = (QUICK_CHUNKED, QUICK_COSINE) if quick else (CHUNKED, COSINE)
+    williams_peng = QUICK_WILLIAMS_PENG if quick else WILLIAMS_PENG
     for seq_len, (targets, (n_train, n_val, n_test), budget) in (QUICK_GRID if quick else GRID).items():
         for target, depths in targets.items():
             for k2, k1, epochs, scheme, schedule in arms(seq_len, target, depths, budget, chunked.get(seq_len, ()),
-                                                         seq_len in cosine):
+                                                         seq_len in cosine, williams_peng.get(seq_len, ())):
                 for seed in range(seeds):
                     task = TaskConfig(seq_len=seq_len, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed,
                                       target=target)
                     train = TrainConfig(epochs=epochs, init_seed=seed, tbptt=k2, tbptt_scheme=scheme,
-                                        tbptt_every=k1 if scheme == "per-loss" else 0,  # chunked: every chunk
+                                        tbptt_every=0 if scheme == "chunked" else k1,  # chunked: every chunk
                                         lr_schedule=schedule, steps_per_call=50 if quick else 250)
                     group = {"seq_len": seq_len, "target": target, "k2": k2, "k1": k1, "epochs": epochs,
                              "scheme": scheme, "lr_schedule": schedule}
@@ -152,6 +168,30 @@ def summarise(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def compute_per_update(runs: list[dict]) -> list[dict]:
+    """A row per scheme and depth (seq_len, target, scheme, k2, k1), in the runs' order: its compute per
+    sequence in forward-step equivalents (`tbptt.compute`: forward steps + 2 x backward steps, replays
+    included) per batch and per update, the updates per batch, and both against full BPTT's
+    (`relative`: per batch; the epochs are the same). `epoch_seconds`: the mean wall time per epoch
+    over the arm's runs, for comparison; it depends on the machine and its load, the compute does not."""
+    rows, seconds = {}, {}
+    for run in runs:
+        group, train = run["group"], run["config"]["train"]
+        key = (group["seq_len"], group["target"], group["scheme"], group["k2"], group["k1"])
+        seconds.setdefault(key, []).append(run["metrics"]["epoch_seconds"])
+        if key in rows:
+            continue
+        plan = Truncation.create(group["seq_len"], train["tbptt"], per_step=group["target"] == "per-step",
+                                 every=train["tbptt_every"], scheme=train["tbptt_scheme"])
+        rows[key] = {"seq_len": key[0], "target": key[1], "scheme": key[2], "k2": key[3], "k1": key[4],
+                     **compute(plan)}
+    for key, row in rows.items():
+        full = rows.get((key[0], key[1], "per-loss", key[0], key[0]))
+        row["relative"] = row["per_batch"] / full["per_batch"] if full else None
+        row["epoch_seconds"] = float(np.mean(seconds[key]))
+    return list(rows.values())
+
+
 def _is_full(row: dict) -> bool:
     return row["k2"] == row["seq_len"] and row["k1"] == row["seq_len"]
 
@@ -164,6 +204,8 @@ def _label(row: dict) -> str:
         return f"k2 = {row['k2']}{longer}"
     if row["scheme"] == "chunked":
         return f"chunked, k = {row['k2']}{longer}"
+    if row["scheme"] == "williams-peng":
+        return f"Williams & Peng, h = {row['k2']}, h' = {row['k1']}{longer}"
     return f"k2 = {row['k2']}, k1 = {'T' if row['k1'] == row['seq_len'] else row['k1']}{longer}"
 
 

@@ -10,9 +10,10 @@ TASKS. To use your own task without touching lstmlab, pass its spec wherever a t
 
 from lstmlab.tasks.adding import Adding
 from lstmlab.tasks.base import Metrics, Setting, Task
+from lstmlab.tasks.copy import Copy
 from lstmlab.tasks.integration import Integration
 
-TASKS: dict[str, type[Task]] = {task.name: task for task in (Integration, Adding)}
+TASKS: dict[str, type[Task]] = {task.name: task for task in (Integration, Adding, Copy)}
 GROUP = "lstmlab.tasks"  # the entry-point group of tasks from installed packages
 
 

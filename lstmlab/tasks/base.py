@@ -8,7 +8,10 @@ task's own module compares its variant strings.
 
 Shapes: x is (n, T) float32 for one input channel, (n, T, F) for F channels; targets are (n,) for a
 final-step target, (n, T) for per-step targets; `truth` is (n,), the answer each sequence's last step
-is scored against.
+is scored against, or (n, m) for a task whose answer is m values (the copy task's m symbols).
+Predictions have the targets' shape, plus a trailing axis of K class log-probabilities under a
+categorical objective (the task's `classes`: a softmax read-out over K classes per step, given as
+log-probabilities; the targets then class indices 0 .. K-1 held as float32).
 """
 
 import math
@@ -77,7 +80,10 @@ class Task:
 
     name: ClassVar[str]
     summary: ClassVar[str]  # one line for --help and reports
-    input_width: ClassVar[int]  # input channels per step (F)
+    input_width: ClassVar[int]  # input channels per step (F); a property where a setting decides it
+    # Classes per step (K) of a categorical objective's softmax read-out; a property where a setting
+    # decides it. Unused by the other objectives, whose read-out is one unit.
+    classes: ClassVar[int] = 1
     default_seq_len: ClassVar[int]
     min_seq_len: ClassVar[int] = 1
     targets: ClassVar[tuple[str, ...]] = (FINAL,)
@@ -115,10 +121,16 @@ class Task:
                                   f"{', '.join(TASK_FIELDS)})")
 
     @classmethod
+    def least_seq_len(cls, config) -> int:
+        """The shortest sequence `config`'s settings allow: `min_seq_len` (that of the default settings) unless
+        the task says otherwise."""
+        return cls.min_seq_len
+
+    @classmethod
     def check(cls, config) -> None:
         """Raise ConfigError for a value this task cannot take (after defaults are filled)."""
-        if config.seq_len < cls.min_seq_len:
-            raise ConfigError(f"the {cls.name} task needs seq_len >= {cls.min_seq_len}, got {config.seq_len}",
+        if config.seq_len < cls.least_seq_len(config):
+            raise ConfigError(f"the {cls.name} task needs seq_len >= {cls.least_seq_len(config)}, got {config.seq_len}",
                               field="seq_len")
         if not isinstance(config.target, str) or config.target not in cls.targets:
             raise ConfigError(f"the {cls.name} task has target {' or '.join(cls.targets)}, got {config.target!r}",
@@ -126,6 +138,9 @@ class Task:
         if not isinstance(config.objective, str) or config.objective not in cls.objectives:
             raise ConfigError(f"the {cls.name} task has objective {' or '.join(cls.objectives)}, got "
                               f"{config.objective!r}", field="objective")
+        if cls.objectives[config.objective].categorical and not _at_least_two(cls(config).classes):
+            raise ConfigError(f"task {cls.name}: a categorical objective needs classes >= 2 (the softmax's width), "
+                              f"got {cls(config).classes!r}")
 
     # -- data -----------------------------------------------------------------------------------------
 
@@ -163,8 +178,14 @@ class Task:
     def objective(self) -> Objective:
         return self.objectives[self.config.objective]
 
+    @property
+    def read_out_width(self) -> int:
+        """Read-out units per step: K (`classes`) under a categorical objective, else 1."""
+        return self.classes if self.objective.categorical else 1
+
     def loss(self, y, p, w):
-        """The weighted training loss (keras.ops): targets y and predictions p, (B,) or (B, k); weights w (B,).
+        """The weighted training loss (keras.ops): targets y (B,) or (B, k), predictions p of y's shape (plus
+        K classes under a categorical objective); weights w (B,).
 
         Per-step targets average over their steps first, so every sample weighs the same.
         """
@@ -179,8 +200,13 @@ class Task:
         raise NotImplementedError
 
     def correct(self, predictions: np.ndarray, truth: np.ndarray) -> np.ndarray:
-        """Predictions (n,) or (n, T) and `truth` (n,) -> (n,) booleans: is the last step's answer right?"""
+        """Predictions (n,) or (n, T) and `truth` (n,) -> (n,) booleans: is the last step's answer right?
+        ((n, m) booleans for an answer of m values; accuracy is the mean of them all.)"""
         raise NotImplementedError
+
+    def check_inputs(self, x: np.ndarray) -> str | None:
+        """Why sequences x (n, T, F) a user brings cannot be this task's (a sentence), or None if they can."""
+        return None
 
     def check_truth(self, truth: np.ndarray) -> str | None:
         """Why values a user gave as `truth` cannot be (a sentence), or None if they can."""
@@ -204,12 +230,16 @@ class Task:
         raise NotImplementedError
 
     def final_predictions(self, predictions: np.ndarray) -> np.ndarray:
-        """(n,) or (n, T) -> (n,): the last step's prediction."""
+        """(n,) or (n, T) -> (n,): the last step's prediction (a task answering m values: (n, m))."""
         return predictions[:, -1] if predictions.ndim == 2 else predictions
 
     def describe(self) -> str:
         """One sentence: the task and its variant, for reports and figure titles. Subclasses implement this."""
         raise NotImplementedError
+
+
+def _at_least_two(classes) -> bool:
+    return isinstance(classes, int) and not isinstance(classes, bool) and classes >= 2
 
 
 def predict_the_mean(task: Task, y_train: np.ndarray, y_test: np.ndarray) -> dict:
