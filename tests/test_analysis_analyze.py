@@ -151,3 +151,17 @@ def test_bad_input_is_one_line_and_writes_nothing(trained_run, tmp_path, capsys)
         assert message in err and len(err.splitlines()) == 1, err
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
 
+
+
+def test_files_lstmlab_did_not_write_are_never_replaced(trained_run, tmp_path, capsys):
+    from lstmlab.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    mine = run / "models/lstm-1layer/spectra.png"
+    mine.write_text("my own figure")
+    assert main(["analyze", str(run), "--cache-dir", str(trained_run.parent / "cache")]) == 2
+    err = capsys.readouterr().err
+    assert "holds spectra.png that lstmlab's last analysis did not leave" in err and len(err.splitlines()) == 1
+    assert mine.read_text() == "my own figure"
+    assert not (run / "models/lstm-1layer/analysis.json").exists()

@@ -142,11 +142,14 @@ def analyze_run(run_dir, model: str | None = None, u=None, cache_dir=Path("cache
     workdir.check(cache_dir, "cache", "--cache-dir")
     say = print if verbose else (lambda *_: None)
     records = {}
+    chosen = [model] if model is not None else names
     with workdir.held(run_dir, "run", "RUN"):
+        for name in chosen:  # before any work: nothing is written over a file lstmlab did not write
+            check_replaceable(run_dir, name)
         data, _ = load_or_create(config.task, Path(cache_dir), log=lambda message: None)
         x = data["test"][0][:SEQUENCES]
         x = x if x.ndim == 3 else x[..., None]  # (B, T, m)
-        for name in [model] if model is not None else names:
+        for name in chosen:
             trainer, _ = load_trained(run_dir, name)
             started = time.perf_counter()
             record, arrays, trajectories = analyze_model(trainer.model, task, x, u, starts)
@@ -189,6 +192,20 @@ def _write(run_dir: Path, name: str, record: dict, arrays: dict, trajectories) -
     record = {**record, "figures": ["dynamics.png", "spectra.png"]}
     sealed = seal(record, directory / "fixed_points.npz", directory / "model.weights.h5")
     write_atomic(directory / "analysis.json", json.dumps(sealed, indent=2) + "\n")
+
+
+def check_replaceable(run_dir: Path, name: str) -> None:
+    """Refuse, in one line, to analyse model `name` again where its FILES are not lstmlab's last analysis of
+    it: an analysis.json whose seal fails (edited, a user's own, or an analysis cut short), or any of the
+    other files without an analysis.json."""
+    from lstmlab.core import workdir
+
+    directory = workdir.no_links(run_dir, "models", name)
+    present = [file for file in FILES if (directory / file).exists() or (directory / file).is_symlink()]
+    if not present or ("analysis.json" in present and read_analysis(run_dir, name) is not None):
+        return
+    raise UserError(f"{directory} holds {', '.join(present)} that lstmlab's last analysis did not leave (edited, "
+                    "your own, or an analysis cut short): move them away and rerun")
 
 
 def read_analysis(run_dir: Path, name: str) -> dict | None:
