@@ -1,7 +1,7 @@
 """`lstmlab analyze`: the fixed and slow points of a finished run's models, their linearisation, and
 whether they form a line along the quantity the task holds; written beside each model.
 
-    models/NAME/analysis.json     what was found (below), sealed with the npz and the model's weights
+    models/NAME/analysis.json     what was found (below), sealed with the three files below and the weights
     models/NAME/fixed_points.npz  points (K, d), q, speed, slow (K,) bool, stable, jacobian (K, d, d),
                                   input_jacobian (K, d, m), eigenvalues (K, d), starts (N, d), readout,
                                   and, for a task with a held quantity, probe and encoding (d,)
@@ -190,7 +190,7 @@ def _write(run_dir: Path, name: str, record: dict, arrays: dict, trajectories) -
         draw(buffer)
         write_atomic(directory / file, buffer.getvalue())
     record = {**record, "figures": ["dynamics.png", "spectra.png"]}
-    sealed = seal(record, directory / "fixed_points.npz", directory / "model.weights.h5")
+    sealed = seal(record, *_sealed_files(directory))
     write_atomic(directory / "analysis.json", json.dumps(sealed, indent=2) + "\n")
 
 
@@ -208,6 +208,11 @@ def check_replaceable(run_dir: Path, name: str) -> None:
                     "your own, or an analysis cut short): move them away and rerun")
 
 
+def _sealed_files(directory: Path) -> list[Path]:
+    """What analysis.json's digest covers besides itself: the other FILES and the model's weights."""
+    return [directory / file for file in FILES if file != "analysis.json"] + [directory / "model.weights.h5"]
+
+
 def read_analysis(run_dir: Path, name: str) -> dict | None:
     """models/NAME/analysis.json as lstmlab wrote it for the model's current weights, or None."""
     from lstmlab.core.files import check_seal
@@ -217,7 +222,7 @@ def read_analysis(run_dir: Path, name: str) -> dict | None:
         record = json.loads((directory / "analysis.json").read_text())
     except (OSError, ValueError):
         return None
-    if not check_seal(record, directory / "fixed_points.npz", directory / "model.weights.h5"):
+    if not check_seal(record, *_sealed_files(directory)):
         return None
     return {k: v for k, v in record.items() if k != "digest"}
 
