@@ -8,6 +8,7 @@ The Python API (see the docs' "Python API" page, docs/usage/python-api.md):
     load_data(task_config) -> {split: (x, y)}           a task's data, from the verified cache
     sweep(spec, out=...) -> {"runs", "summary", ...}    a grid of configurations x seeds
     study(name, out=...) -> study.json's record         a question answered by a grid of runs over seeds
+    analyze(run_dir) -> {model: analysis.json}          fixed points, linearisation, line attractors
     layers.LSTM, layers.GRU, layers.SimpleRNN           drop-in Keras layers of lstmlab's cells
     tasks.get(name), cells.get(name)                    the task and cell registries (names, specs, classes)
 
@@ -40,7 +41,8 @@ __version__ = "0.1.0"
 
 _API = {"RunConfig": "lstmlab.config", "TaskConfig": "lstmlab.config", "ModelConfig": "lstmlab.config",
         "TrainConfig": "lstmlab.config", "Run": "lstmlab.api", "train": "lstmlab.api", "load_run": "lstmlab.api",
-        "load_data": "lstmlab.api", "sweep": "lstmlab.api", "study": "lstmlab.api", "layers": "lstmlab.layers",
+        "load_data": "lstmlab.api", "sweep": "lstmlab.api", "study": "lstmlab.api", "analyze": "lstmlab.api",
+        "layers": "lstmlab.layers",
         "tasks": "lstmlab.tasks", "cells": "lstmlab.cells"}
 __all__ = [*_API, "__version__"]
 

@@ -7,6 +7,7 @@
     splits = lstmlab.load_data(lstmlab.TaskConfig(name="adding"))  # {"train": (x (n, T, F), y), ...}
     table = lstmlab.sweep("examples/sweep-quick.toml", out="runs/q")["summary"]  # rows of summary.csv
     record = lstmlab.study("cells", out="runs/cells", quick=True)  # what study.json holds
+    found = lstmlab.analyze("runs/mine")["gru-1layer"]  # fixed points etc.: what its analysis.json holds
 
 A run directory is the same whether the CLI or this API made it.
 """
@@ -153,3 +154,28 @@ def study(name, out=None, cache_dir=DEFAULT_CACHE, seeds: int = 5, quick: bool =
     label = name if isinstance(name, str) else getattr(name, "name", "study")
     return run_study(name, Path(out or f"runs/study-{label}"), Path(cache_dir), seeds=seeds, quick=quick,
                      force=force, verbose=verbose, workers=workers, ray=ray)
+
+
+def analyze(run, model: str | None = None, input=None, cache_dir=DEFAULT_CACHE, starts: int = 1024,
+            verbose: bool = True) -> dict:
+    """Fixed and slow points, linearisation and line-attractor measures of a finished run's models, as
+    `lstmlab analyze` finds them; returns {model name: what its analysis.json holds}.
+
+    `run`: a run directory (or a `Run`); `model`: one model's name (default: every model); `input`: the
+    constant input (a number, or one per input channel; default 0). Writes analysis.json,
+    fixed_points.npz and two figures into each model's directory and a section into report.md.
+    """
+    from lstmlab.analysis.analyze import analyze_run
+
+    path = run.path if isinstance(run, Run) else _path(run, "run")
+    if model is not None and not isinstance(model, str):
+        raise UserError(f"model must be a model's name (a str) or None, got {model!r}")
+    if input is not None and not isinstance(input, str):
+        import numpy as np
+
+        try:
+            input = np.ravel(np.asarray(input, dtype=float)).tolist()  # a number, a list or an array
+        except (TypeError, ValueError):
+            raise UserError(f"input must be a number or a list of numbers, got {input!r}") from None
+    return analyze_run(path, model=model, u=input, cache_dir=_path(cache_dir, "cache_dir"), starts=starts,
+                       verbose=verbose)

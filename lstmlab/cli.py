@@ -238,6 +238,7 @@ def build_parser(argv=()) -> argparse.ArgumentParser:
     _add_run_command(commands, task_classes)
     _add_data_command(commands, task_classes)
     _add_evaluate_command(commands)
+    _add_analyze_command(commands)
     _add_study_command(commands)
     _add_sweep_command(commands)
     _add_bench_command(commands)
@@ -339,6 +340,19 @@ def _add_evaluate_command(commands) -> None:
                                "task; default: computed by the task from the sequences")
     evaluate.add_argument("--predictions", type=Path, metavar="OUT.csv",
                           help="write each row's last-step prediction, one column per model, here")
+
+
+def _add_analyze_command(commands) -> None:
+    """`lstmlab analyze`: fixed points, linearisation and line attractors of a finished run's models."""
+    analyze = commands.add_parser("analyze", help="find a finished run's fixed and slow points and linearise there")
+    analyze.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the --out of a finished `lstmlab run`")
+    analyze.add_argument("--model", metavar="NAME", help="one model of the run, e.g. lstm-1layer (default: every model)")
+    analyze.add_argument("--input", metavar="U", dest="held_input",
+                         help="the constant input the state map is held at: a number, or one per input channel "
+                              "(comma-separated); default 0")
+    analyze.add_argument("--starts", type=_int_at_least(1, "starting states"), default=1024, metavar="N",
+                         help="starting states, sampled along the model's test trajectories (default 1024)")
+    analyze.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="dataset cache (the run's test data)")
 
 
 def _add_study_command(commands) -> None:
@@ -487,6 +501,14 @@ def cmd_evaluate(args) -> None:
         print(one_line(f"wrote {args.predictions}"))
 
 
+def cmd_analyze(args) -> None:
+    from lstmlab.analysis.analyze import analyze_run
+
+    analyze_run(args.run_dir, model=args.model, u=args.held_input, cache_dir=args.cache_dir, starts=args.starts)
+    print(f"wrote analysis.json, fixed_points.npz, dynamics.png, spectra.png under {args.run_dir / 'models'}; "
+          f"report: {args.run_dir / 'report.md'}")
+
+
 def cmd_study(args) -> None:
     out = args.out or Path(f"runs/study-{args.name}")
     if args.recompute:
@@ -557,9 +579,9 @@ def _at(d: dict, path: tuple):
     return d
 
 
-COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "study": cmd_study, "sweep": cmd_sweep,
-            "bench": cmd_bench}
-NEEDS_JAX = ("run", "evaluate", "study", "sweep")
+COMMANDS = {"run": cmd_run, "data": cmd_data, "evaluate": cmd_evaluate, "analyze": cmd_analyze, "study": cmd_study,
+            "sweep": cmd_sweep, "bench": cmd_bench}
+NEEDS_JAX = ("run", "evaluate", "analyze", "study", "sweep")
 
 
 def _check_backend() -> None:

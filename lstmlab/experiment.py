@@ -40,7 +40,8 @@ from lstmlab.provenance import environment
 RESULTS = "results.json"
 OUTPUTS = ("config.json", RESULTS, "curves.png", "report.md")  # besides models/
 # What a model's directory holds (models/NAME/), all of it lstmlab's: what --force deletes there.
-MODEL_FILES = ("config.json", "metrics.csv", "step_losses.csv", "model.weights.h5", "record.json", "checkpoint.npz")
+MODEL_FILES = ("config.json", "metrics.csv", "step_losses.csv", "model.weights.h5", "record.json", "checkpoint.npz",
+               "analysis.json", "fixed_points.npz", "dynamics.png", "spectra.png")  # the last four: `lstmlab analyze`
 
 
 class RunExistsError(UserError):

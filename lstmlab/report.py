@@ -63,3 +63,43 @@ def paper_summary(record: dict) -> str:
     reached = f"criterion after {seen:,} training sequences" if seen is not None else "criterion not reached"
     return (f"{reached}; {test['test_failures']} of {test['test_sequences']:,} fresh test sequences off by >= 0.04 "
             f"(largest error {test['test_max_error']:.4f})")
+
+
+def render_dynamics(analyses: dict) -> str:
+    """The report's section on what the networks compute: one row per model `lstmlab analyze` analysed.
+
+    `analyses`: {model name: its analysis.json record}; "" when there is none.
+    """
+    if not analyses:
+        return ""
+    lines = [
+        "## Dynamics (`lstmlab analyze`)",
+        "",
+        "Fixed points (q = ½‖F(s) − s‖² zero to float32 precision) and slow points of each model's state "
+        "map with the input held constant, from states along its test trajectories.",
+        "",
+        "| model | input | starts | fixed | slow | stable | slowest mode: median \\|λ\\| (τ, steps) | "
+        "variance on the first axis | \\|λ\\| along it | sum direction vs axis | time (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, record in analyses.items():
+        slowest, line = record.get("slowest_mode"), record["line_attractor"]
+        mode = "" if slowest is None else (f"{slowest['median_abs_eigenvalue']:.4f} "
+                                           f"({_steps(slowest['median_time_constant'])})")
+        share = line.get("variance_on_first_axis")
+        along = line.get("eigenvalue_along_axis")
+        direction = line.get("sum_direction_vs_axis")
+        lines.append(
+            f"| {name} | {', '.join(f'{v:g}' for v in record['input'])} | {record['starts']:,} | {record['fixed']} | "
+            f"{record['slow_points']} | {record['stable']} | {mode} | {'' if share is None else f'{share:.3f}'} | "
+            f"{'' if along is None else f'{along:.4f}'} | {'' if direction is None else f'{direction:.3f}'} | "
+            f"{record['seconds']:.1f} |")
+    lines.append("")
+    for name, record in analyses.items():
+        lines += [f"![{name}: trajectories and fixed points](models/{name}/dynamics.png)",
+                  f"![{name}: eigenvalues](models/{name}/spectra.png)", ""]
+    return "\n".join(lines)
+
+
+def _steps(tau) -> str:
+    return "∞" if tau is None else f"{tau:.1f}"

@@ -12,7 +12,7 @@ from conftest import ROOT
 
 def test_the_package_exposes_the_api_and_nothing_else():
     assert dir(lstmlab) == sorted(["ModelConfig", "Run", "RunConfig", "TaskConfig", "TrainConfig", "__version__",
-                                   "cells", "layers", "load_data", "load_run", "study", "sweep", "tasks", "train"])
+                                   "analyze", "cells", "layers", "load_data", "load_run", "study", "sweep", "tasks", "train"])
     assert lstmlab.tasks.get("adding").name == "adding" and lstmlab.cells.get("gru").kind == "gru"
     assert lstmlab.layers.LSTM(3).units == 3  # a drop-in Keras layer, as keras.layers.LSTM(3)
     with pytest.raises(AttributeError):

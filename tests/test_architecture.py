@@ -16,6 +16,7 @@ TIERS = [
     {"provenance", "executors", "plots", "report"},
     {"experiment"},
     {"evaluate", "sweeps"},
+    {"analysis"},  # fixed points of a finished run's models: loads runs; the studies may use it
     {"studies", "bench"},
     {"api"},
     {"cli"},

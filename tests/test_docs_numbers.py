@@ -35,7 +35,7 @@ def test_the_literal_check_catches_a_typed_figure_but_not_a_setting_or_an_expres
 
 
 def test_a_change_to_the_committed_data_changes_the_pages(tmp_path):
-    for part in ("docs/templates", "docs/studies"):
+    for part in ("docs/templates", "docs/studies", "docs/results/dynamics"):
         shutil.copytree(ROOT / part, tmp_path / part)
     (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
     before = pages(tmp_path)
@@ -47,6 +47,11 @@ def test_a_change_to_the_committed_data_changes_the_pages(tmp_path):
     after = pages(tmp_path)
     assert "0.1235" in after[findings.Path("docs/results/cells.md")]
     assert after[findings.Path("README.md")] != before[findings.Path("README.md")]
+    analysis = tmp_path / "docs/results/dynamics/lstm-1layer-analysis.json"
+    record = json.loads(analysis.read_text())
+    record["line_attractor"]["probe_r2"] = 0.123456
+    analysis.write_text(json.dumps(record))
+    assert "0.1235" in pages(tmp_path)[findings.Path("docs/results/dynamics.md")]
 
 
 def test_statements_run_and_their_lines_vanish():

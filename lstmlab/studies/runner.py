@@ -302,10 +302,15 @@ def _previous(out: Path, name: str) -> tuple[dict[str, dict], list[dict]]:
         return {}, []
     try:
         previous = json.loads(path.read_text())
+        study = previous.get("study")
+    except (ValueError, AttributeError, RecursionError) as err:
+        raise UserError(f"{path} is damaged ({err}): rerun with --force to start the study over") from None
+    if study != name:
+        raise UserError(f"{out} holds the {study!r} study: choose another --out, or pass --force")
+    try:
         runs = {run_name(RunConfig.from_dict(r["config"]), r["seed"]): r for r in previous["runs"]}
-        environments = [*previous.get("earlier_environments", []), previous["environment"]]
+        environments = [*previous.get("earlier_environments", []), previous.get("environment")]
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
         raise UserError(f"{path} is damaged ({err}): rerun with --force to start the study over") from None
-    if previous.get("study") != name:
-        raise UserError(f"{out} holds the {previous.get('study')!r} study: choose another --out, or pass --force")
+    environments = [e for e in environments if isinstance(e, dict)]
     return runs, [e for i, e in enumerate(environments) if e not in environments[:i]]
