@@ -56,44 +56,45 @@ def test_the_search_is_every_arm_at_every_setting_on_its_own_seeds_on_both_tasks
 
 
 def test_the_short_parts_take_each_arms_chosen_setting_and_pair_every_arm_by_seed():
-    runs = plan_part("adding-short", 10, False, search_runs(quick=False))
-    assert len(runs) == 3 * 7 * 10
-    assert {(g["lr"], g["clip"]) for g, _ in runs} == {(3e-3, 1.0)}
-    for delay in (100, 200, 500):
-        seeds = {(g["cell"], g["init"]): sorted(c.train.init_seed for g2, c in runs if g2 == g)
-                 for g, _ in runs if g["T"] == delay}
+    for delay, budget in ((100, 192_000), (200, 320_000), (500, 512_000)):
+        runs = plan_part(f"adding-{delay}", 10, False, search_runs(quick=False))
+        assert len(runs) == 7 * 10 and {(g["T"], g["stage"]) for g, _ in runs} == {(delay, "short")}
+        assert {(g["lr"], g["clip"]) for g, _ in runs} == {(3e-3, 1.0)}
+        seeds = {(g["cell"], g["init"]): sorted(c.train.init_seed for g2, c in runs if g2 == g) for g, _ in runs}
         assert len(seeds) == 7 and all(s == list(range(10)) for s in seeds.values())
-    budgets = {g["T"]: c.train.epochs * c.steps_per_epoch * 32 for g, c in runs}
-    assert budgets == {100: 192_000, 200: 320_000, 500: 512_000}
-    copy = plan_part("copy-short", 12, False, search_runs(quick=False))
-    assert {c.task.seq_len for _, c in copy} == {120, 220, 520} and len(copy) == 3 * 7 * 12
+        assert {c.train.epochs * c.steps_per_epoch * 32 for _, c in runs} == {budget}
+    copy = [c for t in (100, 200, 500) for _, c in plan_part(f"copy-{t}", 12, False, search_runs(quick=False))]
+    assert sorted({c.task.seq_len for c in copy}) == [120, 220, 520] and len(copy) == 3 * 7 * 12
 
 
 def test_the_long_parts_run_each_gated_cells_best_init_at_the_longest_short_t_on_3_seeds():
     search = search_runs(quick=False)
-    short = [crafted("adding-short", "adding", g["T"], g["cell"], g["init"], c.train.init_seed,
-                     # gru: chrono solves all; lstm: forget-5 solves all, chrono 6 of 10
+    short = [crafted("adding-500", "adding", g["T"], g["cell"], g["init"], c.train.init_seed,
+                     # lstm: forget-5 solves all, chrono 6 of 10; gru: chrono and forget-5 all, chrono faster
                      None if (g["cell"], g["init"]) == ("lstm", "chrono") and c.train.init_seed >= 6 else
-                     (1_000 if g["init"] in ("chrono", "forget-5") else None))
-             for g, c in plan_part("adding-short", 10, False, search)]
-    assert best_init(short, "adding", 500, "lstm") == "forget-5" and best_init(short, "adding", 500, "gru") == "forget-5"
-    runs = plan_part("adding-long", 10, False, search + short)
-    assert [(g["T"], g["cell"], g["init"], c.train.init_seed) for g, c in runs] == [
-        (t, cell, "forget-5", s) for t in (1_000, 5_000) for cell in ("lstm", "gru") for s in range(3)]
-    assert {c.train.epochs * c.steps_per_epoch * 32 for _, c in runs} == {1_024_000}
+                     (1_000 if g["init"] == "chrono" else 2_000 if g["init"] == "forget-5" else None))
+             for g, c in plan_part("adding-500", 10, False, search)]
+    assert best_init(short, "adding", 500, "lstm") == "forget-5" and best_init(short, "adding", 500, "gru") == "chrono"
+    for delay in (1_000, 5_000):
+        runs = plan_part(f"adding-{delay}", 10, False, search + short)
+        assert [(g["T"], g["stage"], g["cell"], g["init"], c.train.init_seed) for g, c in runs] == [
+            (delay, "long", cell, init, s) for cell, init in (("lstm", "forget-5"), ("gru", "chrono")) for s in range(3)]
+        assert {c.train.epochs * c.steps_per_epoch * 32 for _, c in runs} == {1_024_000}
 
 
 def test_parts_wait_for_the_parts_they_come_after_and_every_run_has_one_identity():
     search = {run_name(c, c.train.init_seed): r for (g, c), r in zip(plan(10, False), search_runs(False))}
     plans = plan_parts(STUDY, 10, False, {})
-    assert isinstance(plans["search"], list) and "run `--part search`" in plans["adding-short"]
+    assert isinstance(plans["search"], list) and "run `--part search`" in plans["adding-100"]
     plans = plan_parts(STUDY, 10, False, search)
-    assert all(isinstance(plans[p], list) for p in ("search", "adding-short", "copy-short"))
-    assert "--part adding-short" in plans["adding-long"]
-    names = [p.name for part in ("search", "adding-short", "copy-short") for p in plans[part]]
-    assert len(names) == len(set(names)) == 252 + 2 * 210  # the search's seeds are not the grid's
+    short = [f"{task}-{t}" for task in ("adding", "copy") for t in (100, 200, 500)]
+    assert all(isinstance(plans[p], list) for p in ["search", *short])
+    assert "--part adding-500" in plans["adding-1000"] and "--part copy-500" in plans["copy-1000"]
+    names = [p.name for part in ["search", *short] for p in plans[part]]
+    assert len(names) == len(set(names)) == 252 + 6 * 70  # the search's seeds are not the grid's
     assert "memory" in STUDIES and [p.name for p in STUDY.parts] == [
-        "search", "adding-short", "copy-short", "adding-long", "copy-long"]
+        "search", "adding-100", "adding-200", "adding-500", "adding-1000", "adding-5000", "copy-100", "copy-200",
+        "copy-500", "copy-1000"]
 
 
 def test_the_search_chooses_by_most_reached_then_median_then_validation_loss():
@@ -128,9 +129,10 @@ def test_comparisons_pair_by_seed_on_capped_log_sequences_and_holm_spares_the_pr
     runs = []
     for delay in (100, 500):
         for seed in range(10):
-            runs += [crafted("adding-short", "adding", delay, "lstm", "forget-1", seed, None),  # never: the budget
-                     crafted("adding-short", "adding", delay, "lstm", "chrono", seed, 10 * (seed + 1)),
-                     crafted("adding-short", "adding", delay, "gru", "chrono", seed, 10 * (seed + 1) * 2)]
+            part = f"adding-{delay}"
+            runs += [crafted(part, "adding", delay, "lstm", "forget-1", seed, None),  # never: the budget
+                     crafted(part, "adding", delay, "lstm", "chrono", seed, 10 * (seed + 1)),
+                     crafted(part, "adding", delay, "gru", "chrono", seed, 10 * (seed + 1) * 2)]
     assert capped_log(runs[0]["metrics"]) == 3.0 and capped_log(runs[1]["metrics"]) == 1.0
     summary = json.loads(json.dumps(summarise(runs)))
     tests = {(t["T"], tuple(t["a"]), tuple(t["b"])): t for t in summary["comparisons"]}
@@ -152,19 +154,21 @@ def test_comparisons_pair_by_seed_on_capped_log_sequences_and_holm_spares_the_pr
 def test_the_report_draws_and_says_which_parts_are_missing(tmp_path):
     from lstmlab.studies.memory_report import draw, render
 
-    runs = search_runs(quick=False) + [crafted("adding-short", "adding", t, cell, init, s, 2_000 * t // 100)
+    runs = search_runs(quick=False) + [crafted(f"adding-{t}", "adding", t, cell, init, s, 2_000 * t // 100)
                                        for t in (100, 200, 500) for cell, init in arms() for s in range(10)]
     for run in runs:
         run["config"] = config_of(run["group"]["task"], run["group"]["T"], run["group"]["cell"], run["group"]["init"],
                                   run["group"]["lr"], run["group"]["clip"], run["seed"], False).to_dict()
-    parts = {p.name: {"what": p.what, "planned": 10, "finished": 10 if p.name in ("search", "adding-short") else 0,
-                      "complete": p.name in ("search", "adding-short")} for p in STUDY.parts}
+    done = ("search", "adding-100", "adding-200", "adding-500")
+    parts = {p.name: {"what": p.what, "planned": 10, "finished": 10 if p.name in done else 0,
+                      "complete": p.name in done} for p in STUDY.parts}
     study = {"study": "memory", "quick": False, "seeds": 10, "runs": runs, "parts": parts, "seconds": 3_600.0,
              "environment": {"backend": "jax"}, "complete": False, "summary": summarise(runs)}
     figures = draw(study, tmp_path)
     assert figures == ["sequences_to_criterion.png"] and (tmp_path / figures[0]).stat().st_size > 20_000
     report = render(study, figures)
-    assert "**Incomplete.** Parts still to run: `copy-short`" in report and "`adding-long`" in report
+    assert "**Incomplete.** Parts still to run: `adding-1000`" in report and "`copy-500`" in report
+    assert "`adding-500` (" not in report
     assert "| adding | 500 | lstm | chrono | 0.01 | 0 | 10 of 10 | 10,000 [10,000, 10,000] |" in report
     assert "74,000" in report and "Where this differs from the paper" in report and "primary" in report
 
@@ -205,22 +209,23 @@ def test_the_quick_study_part_by_part_reuses_runs_and_completes(tmp_path):
     from conftest import lstmlab_cli
 
     args = ("study", "memory", "--quick", "--seeds", "1", "--out", "s", "--cache-dir", "cache", "--quiet")
-    early = lstmlab_cli(*args, "--part", "adding-short", cwd=tmp_path)
+    early = lstmlab_cli(*args, "--part", "adding-100", cwd=tmp_path)
     assert early.returncode != 0 and "run `--part search`" in early.stderr and "Traceback" not in early.stderr
     assert lstmlab_cli(*args, "--part", "search", cwd=tmp_path).returncode == 0
     study = json.loads((tmp_path / "s" / "study.json").read_text())
     assert not study["complete"] and study["parts"]["search"]["complete"] and len(study["runs"]) == 28
     assert "**Incomplete.**" in (tmp_path / "s" / "report.md").read_text()
     dry = lstmlab_cli(*args[:-1], "--dry-run", cwd=tmp_path)
-    assert "search: 28 runs, 28 already in" in dry.stdout and "adding-short: 14 runs, 0 already" in dry.stdout
-    assert lstmlab_cli(*args, "--part", "adding-short", cwd=tmp_path).returncode == 0
+    assert "search: 28 runs, 28 already in" in dry.stdout and "adding-100: 7 runs, 0 already" in dry.stdout
+    assert "adding-1000: not planned yet" in dry.stdout
+    assert lstmlab_cli(*args, "--part", "adding-100", cwd=tmp_path).returncode == 0
     study = json.loads((tmp_path / "s" / "study.json").read_text())
-    assert len(study["runs"]) == 42 and not study["complete"] and study["parts"]["adding-short"]["complete"]
+    assert len(study["runs"]) == 35 and not study["complete"] and study["parts"]["adding-100"]["complete"]
     rest = lstmlab_cli(*args, cwd=tmp_path)  # every part left, in order
     assert rest.returncode == 0, rest.stderr
     study = json.loads((tmp_path / "s" / "study.json").read_text())
     assert study["complete"] and all(p["complete"] for p in study["parts"].values())
-    assert len(study["runs"]) == 28 + 14 + 14 + 4 + 4
+    assert len(study["runs"]) == 28 + 6 * 7 + 3 * 2 * 2  # search, 6 short parts x 7 arms, 3 long x 2 cells x 2 seeds
     assert (tmp_path / "s" / "sequences_to_criterion.png").exists()
     for run in study["runs"]:
         assert RunConfig.from_dict(run["config"]).train.stream

@@ -24,9 +24,12 @@ Parts (one command each, `lstmlab study memory --part NAME`; `runner.plan_parts`
   and weights the comparisons never see). The setting chosen per task, cell and initialisation
   (`memory_stats.choose`): most seeds reaching the criterion, then the lowest median sequences to it,
   then the lowest mean final validation loss; every arm is searched alike, never one cell alone.
-- adding-short, copy-short: every arm at its chosen setting, T in SHORT, seeds 0 .. --seeds-1 (>= 10).
-- adding-long, copy-long: at each T of LONG, each gated cell's best initialisation at the largest
-  short T (chosen as the search chooses), at its chosen setting, LONG_SEEDS (3) seeds.
+- a part per task and T up to 500 (adding-100, adding-200, adding-500, copy-100, ...): every arm at its
+  chosen setting, seeds 0 .. --seeds-1 (at least 10 for the study's claims); its stage is "short".
+- a part per task and longer T (adding-1000, adding-5000, copy-1000): each gated cell's best
+  initialisation at T = 500 of that task (ranked as the search ranks settings), at its chosen setting,
+  long_seeds (3) seeds; its stage is "long".
+A part's T is the full study's; --quick runs the same parts at tiny T.
 
 This study supersedes the adding study (`studies/adding.py`, a fixed split reused for epochs, no
 initialisation options) once its runs are committed; the adding study stays until then.
@@ -57,39 +60,56 @@ TEST_SEQUENCES = 2_560  # the fresh test set, as the paper's
 TEST_KEY = 0x7E57  # joined to the data seed: the fresh test set's draws (as core/criterion.py's)
 PAPER = {100: 74_000, 500: 209_000, 1_000: 853_000}  # the paper's LSTM, Table 7: means of 10 trials
 
-# The full study. Budgets in epochs of EPOCH sequences, per T: at least the paper's count where it has one
-# (T = 100: 2.6x, 500: 2.4x, 1,000: 1.2x) and at least ten times the goal (a tenth of the paper's count),
-# capped at 1,024,000 sequences for what a run costs at long T.
+# The full study. Budgets in epochs of EPOCH sequences, per T. Adding: at least the paper's count where it
+# has one (T = 100: 2.6x, 500: 2.4x, 1,000: 1.2x) and at least ten times the goal (a tenth of the paper's
+# count); copy: 256,000 sequences at T <= 200, 1,024,000 beyond; both capped at 1,024,000 for what a run
+# costs at long T (an arm that never leaves the plateau spends all of it).
 FULL = {
     "search": {"adding": 100, "copy": 100},
     "search_epochs": 3,  # the search's budget: 192,000 sequences (2.6x the paper's count at T = 100)
     "short": {"adding": (100, 200, 500), "copy": (100, 200, 500)},
     "long": {"adding": (1_000, 5_000), "copy": (1_000,)},
     "budget_epochs": {"adding": {100: 3, 200: 5, 500: 8, 1_000: 16, 5_000: 16},
-                      "copy": {100: 8, 200: 8, 500: 16, 1_000: 16}},
+                      "copy": {100: 4, 200: 4, 500: 16, 1_000: 16}},
     "epoch": EPOCH, "every": EVERY, "n_val": N_VAL,
     "search_grid": ((1e-3, 3e-3, 1e-2), (0.0, 1.0)),  # learning rates x clip norms (0: off)
     "search_seeds": (1000, 1001, 1002), "long_seeds": 3,
 }
-# The tests': tiny delays and budgets, the same structure.
+# The tests': tiny delays and budgets, the same structure (each part's T in the same place of its list).
 QUICK = {
     "search": {"adding": 22, "copy": 4},  # the adding task's shortest sequences are 22 steps
     "search_epochs": 1,
-    "short": {"adding": (22, 26), "copy": (4, 8)},
-    "long": {"adding": (30,), "copy": (12,)},
-    "budget_epochs": {"adding": {22: 1, 26: 1, 30: 1}, "copy": {4: 1, 8: 1, 12: 1}},
+    "short": {"adding": (22, 24, 26), "copy": (4, 6, 8)},
+    "long": {"adding": (28, 30), "copy": (10,)},
+    "budget_epochs": {"adding": {22: 1, 24: 1, 26: 1, 28: 1, 30: 1}, "copy": {4: 1, 6: 1, 8: 1, 10: 1}},
     "epoch": 256, "every": 4, "n_val": 64,
     "search_grid": ((1e-2,), (0.0, 1.0)),
     "search_seeds": (1000,), "long_seeds": 2,
 }
-PARTS = (
-    Part("search", "the learning rate and clipping search at T = 100, both tasks, every arm"),
-    Part("adding-short", "the adding problem at T = 100, 200, 500, every arm, --seeds seeds", after=("search",)),
-    Part("copy-short", "the copy task at T = 100, 200, 500, every arm, --seeds seeds", after=("search",)),
-    Part("adding-long", "the adding problem at T = 1,000 and 5,000, each gated cell's best, 3 seeds",
-         after=("search", "adding-short")),
-    Part("copy-long", "the copy task at T = 1,000, each gated cell's best, 3 seeds", after=("search", "copy-short")),
-)
+
+
+def _parts() -> tuple[Part, ...]:
+    """The search, then a part per task and T (named by the full study's T; --quick runs the same parts at
+    its own tiny T): every arm up to T = 500 on --seeds seeds, then each gated cell's best at longer T."""
+    parts = [Part("search", "the learning rate and clipping search at T = 100, both tasks, every arm")]
+    for task in TASKS:
+        longest = f"{task}-{max(FULL['short'][task])}"
+        parts += [Part(f"{task}-{t}", f"the {task} task at T = {t:,}, every arm, --seeds seeds", after=("search",))
+                  for t in FULL["short"][task]]
+        parts += [Part(f"{task}-{t}", f"the {task} task at T = {t:,}, each gated cell's best init at {longest}, "
+                                      f"{FULL['long_seeds']} seeds", after=("search", longest))
+                  for t in FULL["long"][task]]
+    return tuple(parts)
+
+
+PARTS = _parts()
+
+
+def locate(part: str, quick: bool) -> tuple[str, str, int]:
+    """(task, "short" or "long", T) of a part other than the search, T as the full or --quick grid has it."""
+    task, full_t = part.split("-")
+    kind = "short" if int(full_t) in FULL["short"][task] else "long"
+    return task, kind, grid(quick)[kind][task][FULL[kind][task].index(int(full_t))]
 
 
 def grid(quick: bool) -> dict:
@@ -118,7 +138,9 @@ def config_of(task: str, delay: int, cell: str, init: str, lr: float, clip: floa
 
 
 def group_of(part: str, task: str, delay: int, cell: str, init: str, lr: float, clip: float) -> dict:
-    return {"part": part, "task": task, "T": delay, "cell": cell, "init": init, "lr": lr, "clip": clip}
+    stage = "search" if part == "search" else locate(part, False)[1]
+    return {"part": part, "stage": stage, "task": task, "T": delay, "cell": cell, "init": init, "lr": lr,
+            "clip": clip}
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
@@ -137,22 +159,37 @@ def plan_part(part: str, seeds: int, quick: bool, earlier: list[dict]) -> list[t
                  config_of(task, g["search"][task], cell, init, lr, clip, seed, quick, g["search_epochs"]))
                 for task in TASKS for cell, init in arms() for lr in lrs for clip in clips
                 for seed in g["search_seeds"]]
-    task, length = part.split("-")
+    task, kind, delay = locate(part, quick)
     chosen = choose([run for run in earlier if run["group"]["part"] == "search"])
-    if length == "short":
+    if kind == "short":
         return [(group_of(part, task, delay, cell, init, *chosen[task, cell, init]),
                  config_of(task, delay, cell, init, *chosen[task, cell, init], seed, quick))
-                for delay in g["short"][task] for cell, init in arms() for seed in range(seeds)]
-    short = [run for run in earlier if run["group"]["part"] == f"{task}-short"]
+                for cell, init in arms() for seed in range(seeds)]
     longest = max(g["short"][task])
+    short = [run for run in earlier if run["group"]["part"] != "search"]
     runs = []
-    for delay in g["long"][task]:
-        for cell in GATED:
-            init = best_init(short, task, longest, cell)
-            lr, clip = chosen[task, cell, init]
-            runs += [(group_of(part, task, delay, cell, init, lr, clip),
-                      config_of(task, delay, cell, init, lr, clip, seed, quick)) for seed in range(g["long_seeds"])]
+    for cell in GATED:
+        init = best_init(short, task, longest, cell)
+        lr, clip = chosen[task, cell, init]
+        runs += [(group_of(part, task, delay, cell, init, lr, clip),
+                  config_of(task, delay, cell, init, lr, clip, seed, quick)) for seed in range(g["long_seeds"])]
     return runs
+
+
+def part_sizes(seeds: int, quick: bool = False) -> dict[str, dict[tuple[str, int], tuple[int, int]]]:
+    """{part: {(task, T): (runs, the most train steps they may take)}}: what each part costs at most (every
+    run to its budget), known before the search has chosen anything, as neither count depends on the
+    choice. Planned with every earlier run unsolved (the choices then fall on the first setting and init)."""
+    sizes, earlier = {}, []
+    for part in PARTS:
+        runs = plan_part(part.name, seeds, quick, earlier)
+        for group, config in runs:
+            key = (group["task"], group["T"])
+            count, steps = sizes.setdefault(part.name, {}).get(key, (0, 0))
+            sizes[part.name][key] = (count + 1, steps + config.train.epochs * config.steps_per_epoch)
+        earlier += [{"group": group, "seed": config.train.init_seed,
+                     "metrics": {"sequences_to_criterion": None, "final_val_loss": 0.0}} for group, config in runs]
+    return sizes
 
 
 def fresh_test(trainer, task) -> dict:

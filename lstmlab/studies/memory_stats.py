@@ -103,8 +103,8 @@ def best_init(short: list[dict], task: str, delay: int, cell: str) -> str:
 def summarise(runs: list[dict]) -> dict:
     """{"search": a row per searched setting, "rows": a row per task, T, cell and init of the main grid,
     "comparisons": the paired tests, Holm-adjusted}; on whatever parts the runs cover."""
-    search = [r for r in runs if r["group"]["part"] == "search"]
-    main = [r for r in runs if r["group"]["part"] != "search"]
+    search = [r for r in runs if r["group"]["stage"] == "search"]
+    main = [r for r in runs if r["group"]["stage"] != "search"]
     chosen = choose(search) if search else {}
     return adjust({"search": _search_rows(search, chosen), "rows": _rows(main), "comparisons": _comparisons(main)})
 
@@ -137,6 +137,7 @@ def _rows(main: list[dict]) -> list[dict]:
         reached = sorted(v for v in values if v is not None)
         rows.append({
             "task": task, "T": delay, "cell": cell, "init": init, "part": members[0]["group"]["part"],
+            "stage": members[0]["group"]["stage"],
             "lr": members[0]["group"]["lr"], "clip": members[0]["group"]["clip"],
             "seeds": len(members), "reached": len(reached), **median_interval(values),
             "min": reached[0] if reached else None, "max": reached[-1] if reached else None,
@@ -164,7 +165,7 @@ def _pairs(task: str, delay: int, present: set) -> list[tuple[tuple[str, str], t
 def _comparisons(main: list[dict]) -> list[dict]:
     """Paired tests of the short parts (10+ seeds; the long parts' 3 seeds cannot resolve a sign-flip test:
     their floor is 0.25), on `capped_log`."""
-    short = [r for r in main if r["group"]["part"].endswith("-short")]
+    short = [r for r in main if r["group"]["stage"] == "short"]
     tests = []
     for (task, delay), members in _by(short, ("task", "T")).items():
         arms = {key: {r["seed"]: capped_log(r["metrics"]) for r in runs}
