@@ -37,7 +37,10 @@ def test_every_study_has_a_committed_record():
 def test_todays_plan_finds_every_committed_run_by_its_identity(name):
     committed = record(name)
     found = {run_name(RunConfig.from_dict(run["config"]), run["seed"]) for run in committed["runs"]}
-    planned = points(STUDIES[committed["study"]], committed["seeds"], committed["quick"])
+    by_name = {run_name(RunConfig.from_dict(run["config"]), run["seed"]): run for run in committed["runs"]}
+    planned = points(STUDIES[committed["study"]], committed["seeds"], committed["quick"], by_name)
+    if "parts" in committed:  # a study in parts, committed part by part: the parts made so far
+        planned = [p for p in planned if committed["parts"][p.group["part"]]["complete"]]
     assert [p.name for p in planned if p.name not in found] == []
     assert len(planned) == len(found) == len(committed["runs"])  # and nothing committed is outside the plan
 
@@ -64,8 +67,9 @@ def test_rerunning_a_committed_study_into_a_copy_of_its_directory_reuses_every_r
     figures = re.findall(r"^!\[(.+?)\]\(", report, flags=re.MULTILINE)  # drawn elsewhere (tests/test_plots.py)
     study = dataclasses.replace(STUDIES[committed["study"]], measure=refuse_to_measure,
                                 draw=lambda record, out: figures)
-    again = run_study(study, out, tmp_path / "cache", seeds=committed["seeds"], quick=committed["quick"],
-                      verbose=False, workers=0)
+    for part in [p for p, state in committed.get("parts", {}).items() if state["complete"]] or [None]:
+        again = run_study(study, out, tmp_path / "cache", seeds=committed["seeds"], quick=committed["quick"],
+                          verbose=False, workers=0, part=part)  # a study in parts: each part made so far
     assert again["summary"] == committed["summary"] and again["runs"] == committed["runs"]
     assert (out / "report.md").read_text() == report
 

@@ -16,7 +16,7 @@ and how to summarise, draw and report them; its runs are a sweep's: named by the
     DIR/report.md    tables of mean ± standard deviation over seeds, and the figures
 
 `recompute_study` (`lstmlab study NAME --recompute --out DIR`) rebuilds the summary, figures and report.md
-from the runs DIR/study.json holds, training nothing: the runs, environment and times stay as they are,
+from the runs DIR/study.json holds (of a study in parts, those of the parts made so far), training nothing: the runs, environment and times stay as they are,
 byte for byte, and only what today's code makes of them changes.
 
 Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged (found
@@ -257,13 +257,13 @@ def recompute_study(study: Study | str, out: Path, verbose: bool = True) -> dict
             raise UserError(f"{path} is damaged ({err}): rerun the study without --recompute") from None
         if name != study.name:
             raise UserError(f"{out} holds the {name!r} study, not {study.name!r}: name the study it holds")
-        if not complete or not runs:
+        if not runs or not (complete or study.parts):  # a study in parts recomputes the parts made so far
             raise UserError(f"{path} is not complete: rerun the study without --recompute to finish its runs")
         edited = sum(not intact(run) for run in runs)
         if edited:
             raise UserError(f"{edited} run(s) in {path} changed after lstmlab wrote them (edited or damaged): restore "
                             "the file, or rerun the study without --recompute to make them again")
-        return _conclude(study, record, Path(out), printer(verbose))
+        return _conclude(study, record, Path(out), printer(verbose), bool(complete))
 
 
 def _conclude(study: Study, record: dict, out: Path, say, complete: bool = True) -> dict:
