@@ -78,8 +78,9 @@ def test_the_long_parts_run_each_gated_cells_best_init_at_the_longest_short_t_on
     for delay in (1_000, 5_000):
         runs = plan_part(f"adding-{delay}", 10, False, search + short)
         assert [(g["T"], g["stage"], g["cell"], g["init"], c.train.init_seed) for g, c in runs] == [
-            (delay, "long", cell, init, s) for cell, init in (("lstm", "forget-5"), ("gru", "chrono")) for s in range(3)]
-        assert {c.train.epochs * c.steps_per_epoch * 32 for _, c in runs} == {1_024_000}
+            (delay, "long", cell, init, s) for cell, init in (("lstm", "forget-5"), ("gru", "chrono"))
+            for s in range(3)]
+        assert {c.train.epochs * c.steps_per_epoch * 32 for _, c in runs} == {1_024_000 if delay == 1_000 else 512_000}
 
 
 def test_parts_wait_for_the_parts_they_come_after_and_every_run_has_one_identity():
@@ -195,6 +196,12 @@ def test_an_adding_run_trains_on_the_stream_under_the_papers_rule(tmp_path):
     assert metrics["sequences_to_criterion"] is None  # 256 sequences: the rule needs 2,000 at least
     assert metrics["sequences_seen"] == 256 and not metrics["diverged"] and 0 < metrics["train_seconds"]
     assert set(metrics["curve"]) == {"sequences", "val_loss", "val_solved"}
+
+
+def test_step_seconds_times_a_run_of_the_study_by_the_difference_of_two_lengths(tmp_path):
+    from lstmlab.studies.memory import step_seconds
+
+    assert 0 < step_seconds("adding", 22, tmp_path / "cache", steps=(50, 150)) < 1  # whole calls of EVERY steps
 
 
 def test_the_full_budgets_are_declared_per_task_and_t():

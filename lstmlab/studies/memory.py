@@ -63,13 +63,15 @@ PAPER = {100: 74_000, 500: 209_000, 1_000: 853_000}  # the paper's LSTM, Table 7
 # The full study. Budgets in epochs of EPOCH sequences, per T. Adding: at least the paper's count where it
 # has one (T = 100: 2.6x, 500: 2.4x, 1,000: 1.2x) and at least ten times the goal (a tenth of the paper's
 # count); copy: 256,000 sequences at T <= 200, 1,024,000 beyond; both capped at 1,024,000 for what a run
-# costs at long T (an arm that never leaves the plateau spends all of it).
+# costs at long T (an arm that never leaves the plateau spends all of it), and 512,000 at T = 5,000, where
+# a step costs five times T = 1,000's and a run (a study's smallest unit: it keeps no checkpoint) must fit
+# a session.
 FULL = {
     "search": {"adding": 100, "copy": 100},
     "search_epochs": 3,  # the search's budget: 192,000 sequences (2.6x the paper's count at T = 100)
     "short": {"adding": (100, 200, 500), "copy": (100, 200, 500)},
     "long": {"adding": (1_000, 5_000), "copy": (1_000,)},
-    "budget_epochs": {"adding": {100: 3, 200: 5, 500: 8, 1_000: 16, 5_000: 16},
+    "budget_epochs": {"adding": {100: 3, 200: 5, 500: 8, 1_000: 16, 5_000: 8},
                       "copy": {100: 4, 200: 4, 500: 16, 1_000: 16}},
     "epoch": EPOCH, "every": EVERY, "n_val": N_VAL,
     "search_grid": ((1e-3, 3e-3, 1e-2), (0.0, 1.0)),  # learning rates x clip norms (0: off)
@@ -131,9 +133,9 @@ def config_of(task: str, delay: int, cell: str, init: str, lr: float, clip: floa
     # The cache keeps the validation split and one batch each of training and test data (the fresh test
     # set is drawn in `measure`).
     data = TaskConfig(name=task, seq_len=seq_len, n_train=g["epoch"], n_val=g["n_val"], n_test=BATCH, seed=seed)
-    train = TrainConfig(epochs=epochs or g["budget_epochs"][task][delay], batch_size=BATCH, learning_rate=lr, init_seed=seed,
-                        steps_per_call=g["every"], eval_batch_size=g["n_val"], checkpoint_every=0, clip_norm=clip,
-                        stream=True, stop="paper" if task == "adding" else "epochs", **INIT_OPTIONS[init])
+    train = TrainConfig(epochs=epochs or g["budget_epochs"][task][delay], batch_size=BATCH, learning_rate=lr,
+                        init_seed=seed, steps_per_call=g["every"], eval_batch_size=g["n_val"], checkpoint_every=0,
+                        clip_norm=clip, stream=True, stop="paper" if task == "adding" else "epochs", **INIT_OPTIONS[init])
     return RunConfig(task=data, cells=(cell,), layers=(1,), units=UNITS, train=train)
 
 
@@ -190,6 +192,22 @@ def part_sizes(seeds: int, quick: bool = False) -> dict[str, dict[tuple[str, int
         earlier += [{"group": group, "seed": config.train.init_seed,
                      "metrics": {"sequences_to_criterion": None, "final_val_loss": 0.0}} for group, config in runs]
     return sizes
+
+
+def step_seconds(task: str, delay: int, cache_dir, steps: tuple[int, int] = (50, 150)) -> float:
+    """Seconds per train step of this study's LSTM (chrono, Adam 1e-3) at delay T = `delay` of `task`,
+    validation every EVERY steps included: the difference between runs of steps[1] and steps[0] steps over
+    the difference in steps, after a first run that compiles what they reuse (give multiples of EVERY, so
+    every run makes the same calls). For estimating what a part costs."""
+    import dataclasses
+    from pathlib import Path
+
+    seconds = []
+    for n in (steps[0], *steps):  # the first run warms up: it compiles what the others then reuse
+        config = config_of(task, delay, "lstm", "chrono", 1e-3, 0.0, 0, False, epochs=1)
+        config = dataclasses.replace(config, task=dataclasses.replace(config.task, n_train=n * BATCH))
+        seconds.append(measure(config, RunContext(Path(cache_dir).resolve(), False))["train_seconds"])
+    return (seconds[2] - seconds[1]) / (steps[1] - steps[0])
 
 
 def fresh_test(trainer, task) -> dict:

@@ -97,8 +97,8 @@ def render(study: dict, figures: list[str]) -> str:
     ]
     if missing:
         lines += ["**Incomplete.** Parts still to run: " + "; ".join(
-            f"`{name}` ({parts[name]['finished']} of {parts[name]['planned'] if parts[name]['planned'] is not None else '?'}"
-            f" runs: {parts[name]['what']})" for name in missing) + ". Every table below holds only the runs made.", ""]
+            f"`{name}` ({parts[name]['finished']} of {_number(parts[name]['planned'])} runs: {parts[name]['what']})"
+            for name in missing) + ". Every table below holds only the runs made.", ""]
     lines += _setup(study) + _main_table(summary["rows"]) + [""] + _comparison_table(summary["comparisons"])
     lines += [""] + _search_table(summary["search"]) + [""] + _differences(study)
     lines += [f"![{name}]({name})" for name in figures]
@@ -164,7 +164,8 @@ def _search_table(rows: list[dict]) -> list[str]:
     for r in rows:
         loss = "–" if r["val_loss"] is None else f"{r['val_loss']:.4g}"
         lines.append(f"| {r['task']} | {r['T']:,} | {r['cell']} | {r['init']} | {r['lr']:g} | {r['clip']:g} | "
-                     f"{r['reached']} of {r['seeds']} | {_number(r['median'])} | {loss} | {'yes' if r['chosen'] else ''} |")
+                     f"{r['reached']} of {r['seeds']} | {_number(r['median'])} | {loss} | "
+                     f"{'yes' if r['chosen'] else ''} |")
     return lines
 
 

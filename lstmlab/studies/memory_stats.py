@@ -118,7 +118,8 @@ def _by(runs: list[dict], fields: tuple[str, ...]) -> dict[tuple, list[dict]]:
 
 def _search_rows(search: list[dict], chosen: dict) -> list[dict]:
     rows = []
-    for (task, delay, cell, init, lr, clip), members in _by(search, ("task", "T", "cell", "init", "lr", "clip")).items():
+    fields = ("task", "T", "cell", "init", "lr", "clip")
+    for (task, delay, cell, init, lr, clip), members in _by(search, fields).items():
         values = [r["metrics"]["sequences_to_criterion"] for r in members]
         losses = [r["metrics"]["final_val_loss"] for r in members]
         rows.append({"task": task, "T": delay, "cell": cell, "init": init, "lr": lr, "clip": clip,
