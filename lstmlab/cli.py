@@ -514,6 +514,9 @@ def cmd_study(args) -> None:
     if args.recompute:
         if args.force:
             raise UserError("--recompute keeps every run and --force drops them: pass one of the two")
+        if args.part or args.dry_run:
+            raise UserError(f"--recompute trains nothing and covers every part made: drop "
+                            f"{'--part' if args.part else '--dry-run'}")
         from lstmlab.studies.runner import recompute_study
 
         study = recompute_study(args.name, out, verbose=not args.quiet)

@@ -309,3 +309,15 @@ def test_a_part_is_refused_in_one_line_where_it_does_not_exist(tmp_path):
     lines = describe_plan(_stub(), tmp_path / "s", 2, False)
     assert lines[0].startswith("first: 4 runs, 0 already in") and "at most" in lines[0]
     assert lines[1].startswith("second: not planned yet") and len(lines) == 2
+
+
+def test_the_command_line_refuses_part_or_dry_run_with_recompute_in_one_line(tmp_path):
+    from conftest import lstmlab_cli
+
+    for flag in (("--part", "search"), ("--dry-run",)):
+        result = lstmlab_cli("study", "memory", "--recompute", *flag, "--out", "s", cwd=tmp_path)
+        assert result.returncode != 0 and "--recompute trains nothing" in result.stderr
+        assert "Traceback" not in result.stderr and not (tmp_path / "s").exists()
+    result = lstmlab_cli("study", "memory", "--part", "adding-7", "--out", "s", cwd=tmp_path)
+    assert result.returncode != 0 and "has no part 'adding-7'; choose from search, adding-100" in result.stderr
+    assert not (tmp_path / "s").exists()
