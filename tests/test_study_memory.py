@@ -318,6 +318,9 @@ def test_the_command_line_refuses_part_or_dry_run_with_recompute_in_one_line(tmp
         result = lstmlab_cli("study", "memory", "--recompute", *flag, "--out", "s", cwd=tmp_path)
         assert result.returncode != 0 and "--recompute trains nothing" in result.stderr
         assert "Traceback" not in result.stderr and not (tmp_path / "s").exists()
+    result = lstmlab_cli("study", "memory", "--part", "adding-100", "--out", "s", cwd=tmp_path)
+    assert result.returncode != 0 and "needs part(s) search complete first: run `--part search`" in result.stderr
+    assert not (tmp_path / "s").exists()  # refused before --out was claimed
     result = lstmlab_cli("study", "memory", "--part", "adding-7", "--out", "s", cwd=tmp_path)
     assert result.returncode != 0 and "has no part 'adding-7'; choose from search, adding-100" in result.stderr
     assert not (tmp_path / "s").exists()

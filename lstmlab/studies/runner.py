@@ -16,8 +16,9 @@ and how to summarise, draw and report them; its runs are a sweep's: named by the
     DIR/report.md    tables of mean ± standard deviation over seeds, and the figures
 
 `recompute_study` (`lstmlab study NAME --recompute --out DIR`) rebuilds the summary, figures and report.md
-from the runs DIR/study.json holds (of a study in parts, those of the parts made so far), training nothing: the runs, environment and times stay as they are,
-byte for byte, and only what today's code makes of them changes.
+from the runs DIR/study.json holds (of a study in parts, those of the parts made so far), training
+nothing: the runs, environment and times stay as they are, byte for byte, and only what today's code
+makes of them changes.
 
 Rerunning a study into the same DIR reuses every finished run whose configuration is unchanged (found
 by its name, however old the file's key names) and whose digest still matches, so an interrupted study
@@ -75,6 +76,11 @@ def run_study(study: Study | str, out: Path, cache_dir: Path, seeds: int = 5, qu
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
         raise UserError(f"--seeds must be a count from 1 to {MAX_SEEDS:,}, got {seeds!r}")
     _check_part(study, part)
+    if part is not None:  # a part asked for too early is refused before --out is claimed
+        finished = {} if force else {n: r for n, r in _previous(Path(out), study.name)[0].items() if intact(r)}
+        waiting = plan_parts(study, seeds, quick, finished)[part]
+        if isinstance(waiting, str):
+            raise UserError(waiting)
     require_jax()
     with workdir.held(out, "study", "--out"):
         return _run_study(study, Path(out), RunContext(Path(cache_dir).resolve(), quick), seeds, force,
