@@ -208,10 +208,11 @@ def test_quick_study_end_to_end(cli, tmp_path):
             assert len(run["metrics"]["init"]["keep_time_constants"]) == 25
     rows = study["summary"]["integration"]
     assert [(r["seq_len"], r["k2"]) for r in rows] == [(12, 1), (12, 4), (12, 12)]
+    assert rows[0]["decay_rate_vs_full"]["primary"] and not rows[1]["decay_rate_vs_full"]["primary"]
     assert all(r["leaky"][0]["n"] == 2 for r in rows)
     assert [r["init"] for r in study["summary"]["adding"]] == ["default", "chrono"]
     report = (tmp_path / "s" / "report.md").read_text()
-    assert "`lstmlab study timescale --quick --seeds 2`" in report and "| chrono | 22 |" in report
+    assert "`lstmlab study timescale --quick --seeds 2`" in report and "T = 12, k2 = 1 against full BPTT" in report and "| chrono | 22 |" in report
     assert (tmp_path / "s" / "timescale.png").stat().st_size > 10_000
     again = cli("study", "timescale", "--recompute", "--out", "s", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
