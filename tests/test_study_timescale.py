@@ -10,7 +10,7 @@ import pytest
 from lstmlab import tasks
 from lstmlab.config import TaskConfig
 from lstmlab.studies import tbptt
-from lstmlab.studies.leaky import along_sum, decay_rate, leaky_accuracy
+from lstmlab.studies.leaky import along_sum, decay_rate, leaky_accuracy, per_step_noise
 from lstmlab.studies.timescale import plan, predictions, summarise, timescale
 
 
@@ -44,9 +44,35 @@ def test_a_memoryless_reader_at_threshold_zero():
 def test_leaky_accuracy_at_threshold_one_agrees_with_monte_carlo(lam, sigma, length):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((100_000, length))
-    z = x @ lam ** np.arange(length)[::-1] + sigma * rng.standard_normal(len(x))  # z_{L-1} + η
+    weights = lam ** np.arange(length)[::-1]  # (L,) the weight of x_t in z_{L-1}
+    z = x @ weights + sigma * rng.standard_normal(len(x))  # z_{L-1} + η
     simulated = np.mean((z > 1.0) == (x.sum(axis=1) > 1.0))
     assert leaky_accuracy(lam, sigma, length, 1.0) == pytest.approx(simulated, abs=0.005)  # 5 standard errors
+    # Per-step noise: z_t = λ z_{t-1} + x_t + ε_t, simulated step by step.
+    z = np.zeros(len(x))
+    for t in range(length):
+        z = lam * z + x[:, t] + sigma * rng.standard_normal(len(x))
+    simulated = np.mean((z > 1.0) == (x.sum(axis=1) > 1.0))
+    assert leaky_accuracy(lam, sigma, length, 1.0, per_step=True) == pytest.approx(simulated, abs=0.005)
+
+
+def test_per_step_noise_of_a_perfect_integrator_keeps_the_accuracy_at_threshold_zero():
+    # λ = 1: noise and signal both grow as L, so ρ = 1/√(1 + σ²) whatever the length.
+    for length in (1, 10, 1000):
+        assert leaky_accuracy(1.0, 0.7, length, 0.0, per_step=True) == pytest.approx(
+            0.5 + np.arcsin(1 / np.sqrt(1 + 0.7**2)) / np.pi, abs=1e-8)
+
+
+def test_per_step_noise_calibrated_at_the_training_length_matches_the_read_out_noise_there():
+    for lam in (1.0, 0.99, 0.6, 1.02):
+        step = per_step_noise(lam, 1.3, 25)
+        assert step**2 * np.sum(lam ** (2 * np.arange(25))) == pytest.approx(1.3**2)
+        assert leaky_accuracy(lam, step, 25, per_step=True) == pytest.approx(leaky_accuracy(lam, 1.3, 25), abs=1e-9)
+        longer = leaky_accuracy(lam, step, 250, per_step=True), leaky_accuracy(lam, 1.3, 250)
+        if lam == 0.6:  # the state forgets its noise as fast as it takes it in: the same by 25 steps, so at 250
+            assert longer[0] == pytest.approx(longer[1], abs=1e-9)
+        else:  # per-step noise keeps building up where the state keeps it: less accurate than read-out noise
+            assert longer[0] < longer[1] - 1e-3
 
 
 def test_a_perfect_integrator_with_noise_is_the_probit_model():
@@ -136,7 +162,7 @@ def crafted_runs(seeds: int = 6) -> list[dict]:
         wobble = 0.001 * (seed % 3)
         for k2, lam in ((25, 0.96), (1, 0.9)):
             lam += wobble
-            predicted = [leaky_accuracy(lam, 1.0, n) for n in lengths]
+            predicted = predictions(lam, 1.0, lengths, 1.0, 25)["leaky"]
             offset = 0.0003 * (-1) ** seed
             runs.append({"group": {"task": "integration", "seq_len": 25, "k2": k2, "init": "default"}, "seed": seed,
                          "config": {"task": {"threshold": 1.0}},
@@ -169,9 +195,15 @@ def test_the_summary_of_crafted_runs():
         assert row["mean_abs_error"]["leaky"]["mean"] == pytest.approx(0.0003)
         assert row["leaky_vs_perfect"]["mean"] < 0  # the leak explains the curve better than σ̂ alone
     lam = 0.9 + 0.001  # seed 1's λ at k2 = 1
-    assert shallow["leaky"][2]["n"] == 6 and shallow["perfect"][0]["mean"] == pytest.approx(leaky_accuracy(1.0, 1.0, 5))
-    assert predictions(lam, 1.0, [100], 1.0)["leak_only"] == [leaky_accuracy(lam, 0.0, 100)]
-    assert predictions(None, 1.0, [5], 1.0)["leaky"] is None and predictions(0.9, np.inf, [5], 1.0)["perfect"] is None
+    assert shallow["leaky"][2]["n"] == 6
+    assert shallow["perfect"][0]["mean"] == pytest.approx(leaky_accuracy(1.0, 1.0 / 5, 5, per_step=True))  # σ̂ / √T
+    assert shallow["leaky_readout"][1]["mean"] == pytest.approx(np.mean([leaky_accuracy(0.9 + 0.001 * (s % 3), 1.0, 25)
+                                                                         for s in range(6)]))
+    found = predictions(lam, 1.0, [25, 100], 1.0, 25)
+    assert found["leak_only"] == [leaky_accuracy(lam, 0.0, 25), leaky_accuracy(lam, 0.0, 100)]
+    assert found["leaky"][0] == pytest.approx(found["leaky_readout"][0], abs=1e-9)  # the same at the training length
+    assert predictions(None, 1.0, [5], 1.0, 25)["leaky"] is None
+    assert predictions(0.9, np.inf, [5], 1.0, 25)["perfect"] is None
     default, chrono = summary["adding"]
     assert (default["init"], chrono["init"]) == ("default", "chrono") and default["vs_default"] is None
     expected = np.mean(np.log(0.95 + wobble) - np.log(0.98 + wobble))

@@ -1,12 +1,15 @@
 """A leaky integrator's accuracy on the integration task, and the time constant a trained model integrates with.
 
-The leaky integrator reads x_0 .. x_{L-1} ~ N(0, 1) into z_t = λ z_{t-1} + x_t (z_{-1} = 0), adds read-out
-noise η ~ N(0, σ²) once, and answers "z_{L-1} + η > θ"; the task's answer is "S > θ", S = x_0 + ... + x_{L-1}.
-λ = 1, σ = 0 is the task's exact answer; λ = 1, σ > 0 is `noise.py`'s probit model (right with
-probability Φ(|S - θ| / σ)); λ < 1 forgets: the input k steps back counts λ^k.
+The leaky integrator reads x_0 .. x_{L-1} ~ N(0, 1) into z_t = λ z_{t-1} + x_t + ε_t (z_{-1} = 0), adds
+read-out noise η ~ N(0, σ_r²) once, and answers "z_{L-1} + η > θ"; the task's answer is "S > θ",
+S = x_0 + ... + x_{L-1}. The noise is either per step, ε_t ~ N(0, σ_s²), so it builds up with the length
+as the state carries it, or at the read-out, η, the same at every length. λ = 1 without noise is the
+task's exact answer; λ = 1 with read-out noise σ_r is `noise.py`'s probit model (right with probability
+Φ(|S - θ| / σ_r)); λ < 1 forgets: the input k steps back counts λ^k.
 
-z = Σ λ^k x_{L-1-k} and S are jointly Gaussian with mean 0: Var S = L, Cov(z, S) = Σ λ^k = c,
-Var(z + η) = Σ λ^{2k} + σ². Given S = s, z + η ~ N(β s, r²) with β = c / L and r² = Var(z + η) - c² / L,
+z = Σ λ^k (x + ε)_{L-1-k} and S are jointly Gaussian with mean 0: Var S = L, Cov(z, S) = Σ λ^k = c,
+Var(z + η) = (1 + σ_s²) Σ λ^{2k} + σ_r². Given S = s, z + η ~ N(β s, r²) with β = c / L and
+r² = Var(z + η) - c² / L,
 so the answer is right with probability Φ((β s - θ) / r) where s > θ and Φ((θ - β s) / r) where s <= θ;
 the accuracy is that averaged over s ~ N(0, L), a one-dimensional integral (`leaky_accuracy`).
 """
@@ -14,13 +17,15 @@ the accuracy is that averaged over s ~ N(0, L), a one-dimensional integral (`lea
 import numpy as np
 
 
-def leaky_accuracy(lam: float, sigma: float, length: int, threshold: float = 1.0) -> float:
-    """P(the leaky integrator (λ = lam, read-out noise σ = sigma) answers as the task at length `length`)."""
+def leaky_accuracy(lam: float, sigma: float, length: int, threshold: float = 1.0, per_step: bool = False) -> float:
+    """P(the leaky integrator (λ = lam, noise σ = sigma) answers as the task at length `length`): σ is
+    the read-out noise σ_r, or with `per_step` the noise added at every step, σ_s."""
     from scipy.integrate import quad
     from scipy.special import ndtr
 
     powers = float(lam) ** np.arange(length, dtype=np.float64)  # (L,) λ^k: summed, not (1 - λ^L)/(1 - λ), so λ = 1 works
-    c, var_z = powers.sum(), (powers**2).sum() + float(sigma) ** 2
+    kept = (powers**2).sum()  # Σ λ^{2k}: the variance the state keeps of unit-variance steps
+    c, var_z = powers.sum(), kept * (1 + float(sigma) ** 2) if per_step else kept + float(sigma) ** 2
     beta, spread = c / length, np.sqrt(length)
     residual = np.sqrt(max(var_z - c * c / length, 0.0))  # r; 0 where z + η is a multiple of S
 
@@ -32,6 +37,12 @@ def leaky_accuracy(lam: float, sigma: float, length: int, threshold: float = 1.0
     below = quad(right, -np.inf, threshold, epsabs=1e-11, limit=200)[0]
     above = quad(right, threshold, np.inf, epsabs=1e-11, limit=200)[0]
     return float(min(max(below + above, 0.0), 1.0))  # quad can overshoot 1 by rounding
+
+
+def per_step_noise(lam: float, sigma: float, length: int) -> float:
+    """σ_s of per-step noise that the leaky integrator (λ) has built up to σ at `length` steps: σ_s² Σ λ^{2k} = σ²
+    (how a σ̂ measured at the training length becomes per-step noise)."""
+    return float(sigma) / np.sqrt(((float(lam) ** np.arange(length, dtype=np.float64)) ** 2).sum())
 
 
 def along_sum(jacobians, encoding, readout, horizon: int) -> dict:

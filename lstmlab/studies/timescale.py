@@ -18,11 +18,12 @@ no weights, so each model is trained again here, then measured:
     by_length       accuracy at the length study's test lengths 5 to 1,000 on its fresh sequences
                     (`length.length_scores`, the same sequences per seed).
 
-The leaky integrator with that λ and read-out noise σ̂ (`leaky.leaky_accuracy`) predicts each model's
-accuracy at every test length; so do a perfect integrator with the same σ̂ (λ = 1: what σ̂ alone
-predicts) and the leak alone (σ = 0). σ̂ is measured at the training length, where it already holds
-the leak's own errors: the leaky prediction counts them twice there, so it is a lower bound of the
-accuracy near T and its test is at the lengths beyond.
+The leaky integrator with that λ and noise added at every step (`leaky.leaky_accuracy`), as much as
+builds up to σ̂ over the training length T, predicts each model's accuracy at every test length. Beside
+it: the same λ with σ̂ as read-out noise instead (the same at every length), a perfect integrator with
+the same per-step noise (λ = 1: what the noise alone predicts), and the leak alone (no noise). σ̂ is
+measured at the training length, where it already holds the leak's own errors: the leaky predictions
+count them twice there, so they fall below the model near T, and their test is at the other lengths.
 
 Adding problem, T = 100, fresh sequences (`--stream`) for the adding study's budget: the default
 LSTM init (forget bias 1) against `--init chrono`; per seed the same measure at initialisation and
@@ -40,7 +41,7 @@ from lstmlab import tasks
 from lstmlab.config import RunConfig, TaskConfig, TrainConfig
 from lstmlab.studies import adding, length, tbptt
 from lstmlab.studies.base import RunContext, Study, groups
-from lstmlab.studies.leaky import along_sum, decay_rate, leaky_accuracy
+from lstmlab.studies.leaky import along_sum, decay_rate, leaky_accuracy, per_step_noise
 from lstmlab.studies.noise import integration_noise
 from lstmlab.studies.tables import ci, result_cells, statistics_note, TEST_COLUMNS
 from lstmlab.studies.training import train_one
@@ -51,7 +52,8 @@ SEQUENCES = 256  # test sequences whose trajectories give the starts and the sum
 INITS = ("default", "chrono")
 ADDING, QUICK_ADDING = {"seq_len": 100, "samples": adding.FULL["samples"], "epochs": adding.FULL["epochs"]}, \
     {"seq_len": adding.Adding.min_seq_len, "samples": (640, 128, 128), "epochs": 1}
-PREDICTIONS = ("leaky", "perfect", "leak_only")  # (λ, σ̂), (1, σ̂), (λ, 0)
+# (λ, per-step noise that builds up to σ̂ over T) · (λ, read-out noise σ̂) · (1, per-step noise σ̂ / √T) · (λ, 0)
+PREDICTIONS = ("leaky", "leaky_readout", "perfect", "leak_only")
 
 
 def plan(seeds: int, quick: bool) -> list[tuple[dict, RunConfig]]:
@@ -144,12 +146,18 @@ def headline(metrics: dict) -> str:
             f"test accuracy {metrics['test_accuracy']:.4f}")
 
 
-def predictions(eigenvalue, sigma, lengths, threshold: float) -> dict:
-    """{name: accuracy at each length} of PREDICTIONS for one model; None where λ or σ̂ is missing or σ̂ is ∞."""
+def predictions(eigenvalue, sigma, lengths, threshold: float, seq_len: int) -> dict:
+    """{name: accuracy at each test length} of PREDICTIONS for one model trained at `seq_len`, from its λ
+    along the sum and its σ̂ there; None where λ or σ̂ is missing or σ̂ is ∞."""
     usable = eigenvalue is not None and np.isfinite(eigenvalue) and sigma is not None and np.isfinite(sigma)
-    settings = {"leaky": (eigenvalue, sigma), "perfect": (1.0, sigma), "leak_only": (eigenvalue, 0.0)}
-    return {name: [leaky_accuracy(lam, s, n, threshold) for n in lengths] if usable else None
-            for name, (lam, s) in settings.items()}
+    if not usable:
+        return {name: None for name in PREDICTIONS}
+    settings = {"leaky": (eigenvalue, per_step_noise(eigenvalue, sigma, seq_len), True),
+                "leaky_readout": (eigenvalue, sigma, False),
+                "perfect": (1.0, per_step_noise(1.0, sigma, seq_len), True),
+                "leak_only": (eigenvalue, 0.0, False)}
+    return {name: [leaky_accuracy(lam, noise, n, threshold, per_step=step) for n in lengths]
+            for name, (lam, noise, step) in settings.items()}
 
 
 def is_primary(seq_len: int, k2: int, shortest: int) -> bool:
@@ -193,7 +201,7 @@ def _integration_rows(runs: list[dict]) -> list[dict]:
         metrics = [m for m, _ in seeds.values()]
         lengths = metrics[0]["by_length"]["lengths"]
         threshold = next(iter(seeds.values()))[1]["task"]["threshold"]
-        predicted = {s: predictions(m["trained"]["eigenvalue"], m["noise_sigma"], lengths, threshold)
+        predicted = {s: predictions(m["trained"]["eigenvalue"], m["noise_sigma"], lengths, threshold, seq_len)
                      for s, (m, _) in seeds.items()}
         measured = {s: m["by_length"]["accuracy"] for s, (m, _) in seeds.items()}
         eigenvalues = [_nan(m["trained"]["eigenvalue"]) for m in metrics]
@@ -331,21 +339,24 @@ def render(study: dict, figures: list[str]) -> str:
                      f"{ci(row['mode'])} | {ci(row['alignment'], 3)} | {ci(row['test_accuracy'])} | {ci(row['noise_sigma'], 3)} | "
                      f"{' | '.join(test)} |")
     lines += ["", "## The leaky integrator's prediction of accuracy by test length", "",
-              "Measured accuracy, then the prediction of the leaky integrator (λ, σ̂) and its error paired with the "
-              "model (a verdict 'the same' means within the margin), the perfect integrator (1, σ̂) and the leak "
-              "alone (λ, 0). σ̂ is fitted at the training length, where it already holds the leak's own errors: "
-              "there the leaky prediction counts them twice and falls below the model.", "",
-              "| T | k2 | test length | measured | leaky (λ, σ̂) | " + " | ".join(TEST_COLUMNS)
-              + " | perfect (1, σ̂) | leak alone (λ, 0) |",
-              "|---:|---:|---:|---:|---:|" + "---:|---:|---:|---|" + "---:|---:|"]
+              "Measured accuracy, then the prediction of the leaky integrator (λ, with per-step noise that builds up "
+              "to σ̂ over the training length) and its error paired with the model (a verdict 'the same' means "
+              "within the margin); then the same λ with σ̂ as read-out noise, a perfect integrator with the same "
+              "per-step noise (λ = 1), and the leak alone (λ, no noise). σ̂ is fitted at the training length, "
+              "where it already holds the leak's own errors: there the leaky predictions count them twice and "
+              "fall below the model.", "",
+              "| T | k2 | test length | measured | leaky | " + " | ".join(TEST_COLUMNS)
+              + " | leaky, read-out noise | perfect | leak alone |",
+              "|---:|---:|---:|---:|---:|" + "---:|---:|---:|---|" + "---:|---:|---:|"]
     for row in summary["integration"]:
         for i, n in enumerate(row["lengths"]):
             error = row["leaky_error"][i]
             cells = result_cells(error) if error else [""] * len(TEST_COLUMNS)
             lines.append(f"| {row['seq_len']} | {row['k2']} | {n} | {ci(row['measured'][i])} | {ci(row['leaky'][i])} | "
-                         f"{' | '.join(cells)} | {ci(row['perfect'][i])} | {ci(row['leak_only'][i])} |")
-    lines += ["", "Mean |error| over the test lengths, leaky minus perfect integrator, paired by seed (lower: the "
-              "leak explains the length curve better than σ̂ alone):", "",
+                         f"{' | '.join(cells)} | {ci(row['leaky_readout'][i])} | {ci(row['perfect'][i])} | "
+                         f"{ci(row['leak_only'][i])} |")
+    lines += ["", "Mean |error| over the test lengths, leaky minus perfect integrator (both with per-step "
+              "noise), paired by seed (lower: the leak explains the length curve better than the noise alone):", "",
               "| T | k2 | leaky | perfect | " + " | ".join(TEST_COLUMNS) + " |",
               "|---:|---:|---:|---:|" + "---:|---:|---:|---|"]
     for row in summary["integration"]:
