@@ -50,8 +50,9 @@ from lstmlab.sweeps.stats import MARGIN, adjust, describe, describe_finite, pair
 STARTS, QUICK_STARTS = 1024, 128  # starting states of the fixed-point search (`lstmlab analyze`'s default)
 SEQUENCES = 256  # test sequences whose trajectories give the starts and the sum's direction (analyze's)
 INITS = ("default", "chrono")
-ADDING, QUICK_ADDING = {"seq_len": 100, "samples": adding.FULL["samples"], "epochs": adding.FULL["epochs"]}, \
-    {"seq_len": adding.Adding.min_seq_len, "samples": (640, 128, 128), "epochs": 1}
+# The adding arms: the adding study's T, splits and budget (its rate and batch in `plan`); quick: the shortest T.
+ADDING = {"seq_len": 100, "samples": adding.FULL["samples"], "epochs": adding.FULL["epochs"]}
+QUICK_ADDING = {"seq_len": adding.Adding.min_seq_len, "samples": (640, 128, 128), "epochs": 1}
 # (λ, per-step noise that builds up to σ̂ over T) · (λ, read-out noise σ̂) · (1, per-step noise σ̂ / √T) · (λ, 0)
 PREDICTIONS = ("leaky", "leaky_readout", "perfect", "leak_only")
 
