@@ -198,10 +198,20 @@ def test_an_adding_run_trains_on_the_stream_under_the_papers_rule(tmp_path):
     assert set(metrics["curve"]) == {"sequences", "val_loss", "val_solved"}
 
 
-def test_step_seconds_times_a_run_of_the_study_by_the_difference_of_two_lengths(tmp_path):
-    from lstmlab.studies.memory import step_seconds
+def test_step_seconds_times_a_run_of_the_study_by_the_difference_of_two_lengths(tmp_path, monkeypatch):
+    from lstmlab.studies import memory
 
-    assert 0 < step_seconds("adding", 22, tmp_path / "cache", steps=(50, 150)) < 1  # whole calls of EVERY steps
+    made = []
+
+    def timed(config, context):  # 3 s of set-up and compilation (the first run: 20 s), 0.05 s a step
+        steps = config.train.epochs * config.steps_per_epoch
+        made.append((config.task.seq_len, config.cells, config.train.init, steps))
+        return {"train_seconds": (20.0 if len(made) == 1 else 3.0) + 0.05 * steps}
+
+    monkeypatch.setattr(memory, "measure", timed)
+    assert memory.step_seconds("copy", 1_000, tmp_path / "cache", steps=(50, 150)) == pytest.approx(0.05)
+    assert made == [(1_020, ("lstm",), "chrono", 50), (1_020, ("lstm",), "chrono", 50),
+                    (1_020, ("lstm",), "chrono", 150)]  # a warm-up run, then the two timed
 
 
 def test_the_full_budgets_are_declared_per_task_and_t():

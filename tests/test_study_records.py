@@ -20,9 +20,10 @@ from lstmlab.sweeps.spec import run_name
 
 DOCS = ROOT / "docs" / "studies"
 COMMITTED = sorted(path.name for path in DOCS.iterdir() if (path / "study.json").exists())
-# Studies built and tested in --quick whose full runs are not committed yet (the memory study needs many
-# CPU-hours, run part by part: docs/usage/study.md).
-AWAITING_RUNS = {"memory"}
+# Studies whose code is merged but whose full run is still to be made and committed (issue 21: the timescale
+# study needs a long run; issue 20: the memory study, many CPU-hours run part by part, docs/usage/study.md).
+# Remove a name when its docs/studies/NAME/study.json is committed.
+NOT_RUN_YET = ("timescale", "memory")
 
 
 def record(name: str) -> dict:
@@ -30,7 +31,8 @@ def record(name: str) -> dict:
 
 
 def test_every_study_has_a_committed_record():
-    assert sorted(set(STUDIES) - AWAITING_RUNS) == COMMITTED
+    assert sorted(STUDIES) == sorted(COMMITTED + list(NOT_RUN_YET))
+    assert not set(NOT_RUN_YET) & set(COMMITTED)  # committed now: take it off NOT_RUN_YET
 
 
 @pytest.mark.parametrize("name", COMMITTED)

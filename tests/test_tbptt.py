@@ -7,6 +7,7 @@ reference update.
 """
 
 import json
+from functools import partial
 
 import jax
 import keras
@@ -209,35 +210,40 @@ def test_each_loss_depends_on_exactly_its_last_k2_inputs_against_a_numpy_oracle(
         np.testing.assert_allclose(predict(x)[:, s], truncated_p(x[:, :, 0].astype(np.float64)), rtol=1e-5, atol=1e-6)
 
 
-def _reference_per_loss_update(task, x, y, w, k1, k2, layers):
-    """TBPTT(k1, k2) written out loss by loss with plain jax.grad and Keras's Adam, independent of train.py.
-
-    Per window: run it forward with the current parameters (keeping every state), then the window's
-    loss is the mean over its steps of each step's loss, replayed from the state k2 steps before it.
-    """
+def _reference_windowed_update(task, x, y, w, every, layers, window_loss):
+    """Truncated BPTT written out window by window with plain jax.grad and Keras's Adam, independent of
+    train.py: per window [start, stop) of `every` steps, run it forward with the current parameters
+    (keeping every state: states[i] is the state before step i), then one Adam step on
+    window_loss(model, params, states, start, stop), the scheme's loss for that window."""
     model = build_model(ModelConfig("lstm", layers, 6), seed=1, task=task)
     optimizer = keras.optimizers.Adam(learning_rate=1e-3)
     optimizer.build(model.trainable_variables)
     params = [v.value for v in model.trainable_variables]
     opt_vars = [v.value for v in optimizer.variables]
     zeros = np.zeros((len(x), 6), np.float32)
-    states = [[[zeros, zeros]] * layers]  # states[i]: the state before step i
-    for start in range(0, T, k1):
-        stop = min(start + k1, T)
+    states = [[[zeros, zeros]] * layers]
+    for start in range(0, T, every):
+        stop = min(start + every, T)
         for t in range(start, stop):
             _, state = model.stateless_call(params, [], x[:, t:t + 1], initial_state=states[t], return_state=True)[0]
             states.append(state)
-
-        def loss(params):
-            total = 0.0
-            for s in range(start, stop):
-                first = max(0, s - k2 + 1)
-                p = model.stateless_call(params, [], x[:, first:s + 1], initial_state=states[first])[0]  # (B, steps)
-                total += task.loss(y[:, s:s + 1], p[:, -1:], w)
-            return total / (stop - start)
-
+        loss = partial(window_loss, model, states=states, start=start, stop=stop)
         params, opt_vars = optimizer.stateless_apply(opt_vars, jax.grad(loss)(params), params)
     return [np.asarray(p) for p in params]
+
+
+def _reference_per_loss_update(task, x, y, w, k1, k2, layers):
+    """TBPTT(k1, k2): a window's loss is the mean over its steps of each step's loss, replayed from the
+    state k2 steps before it."""
+    def window_loss(model, params, states, start, stop):
+        total = 0.0
+        for s in range(start, stop):
+            first = max(0, s - k2 + 1)
+            p = model.stateless_call(params, [], x[:, first:s + 1], initial_state=states[first])[0]  # (B, steps)
+            total += task.loss(y[:, s:s + 1], p[:, -1:], w)
+        return total / (stop - start)
+
+    return _reference_windowed_update(task, x, y, w, k1, layers, window_loss)
 
 
 @pytest.mark.parametrize("k1,k2,layers", [(4, 3, 1), (3, 5, 2), (1, 2, 1)])
@@ -344,31 +350,14 @@ def test_a_williams_peng_window_backpropagates_to_one_cut_against_a_numpy_oracle
 
 
 def _reference_wp_update(task, x, y, w, h, h_prime, layers):
-    """BPTT(h; h') written out window by window with plain jax.grad and Keras's Adam, independent of train.py.
-
-    Per window [start, stop): run it forward with the current parameters (keeping every state), then the
-    window's mean loss from one run of the steps max(0, stop - h) .. stop - 1, from the state kept there.
-    """
-    model = build_model(ModelConfig("lstm", layers, 6), seed=1, task=task)
-    optimizer = keras.optimizers.Adam(learning_rate=1e-3)
-    optimizer.build(model.trainable_variables)
-    params = [v.value for v in model.trainable_variables]
-    opt_vars = [v.value for v in optimizer.variables]
-    zeros = np.zeros((len(x), 6), np.float32)
-    states = [[[zeros, zeros]] * layers]  # states[i]: the state before step i
-    for start in range(0, T, h_prime):
-        stop = min(start + h_prime, T)
-        for t in range(start, stop):
-            _, state = model.stateless_call(params, [], x[:, t:t + 1], initial_state=states[t], return_state=True)[0]
-            states.append(state)
+    """BPTT(h; h'): a window's mean loss from one run of the steps max(0, stop - h) .. stop - 1, from the
+    state kept there."""
+    def window_loss(model, params, states, start, stop):
         cut = max(0, stop - h)
+        p = model.stateless_call(params, [], x[:, cut:stop], initial_state=states[cut])[0]  # (B, stop - cut)
+        return task.loss(y[:, start:stop], p[:, start - cut:], w)
 
-        def loss(params):
-            p = model.stateless_call(params, [], x[:, cut:stop], initial_state=states[cut])[0]  # (B, stop - cut)
-            return task.loss(y[:, start:stop], p[:, start - cut:], w)
-
-        params, opt_vars = optimizer.stateless_apply(opt_vars, jax.grad(loss)(params), params)
-    return [np.asarray(p) for p in params]
+    return _reference_windowed_update(task, x, y, w, h_prime, layers, window_loss)
 
 
 def _wp_updated(task, x, y, w, h, h_prime, layers):

@@ -8,5 +8,6 @@ from lstmlab.studies.memory import STUDY as MEMORY
 from lstmlab.studies.objective import STUDY as OBJECTIVE
 from lstmlab.studies.tbptt import STUDY as TBPTT
 from lstmlab.studies.tbptt_bias import STUDY as TBPTT_BIAS
+from lstmlab.studies.timescale import STUDY as TIMESCALE
 
-STUDIES = {study.name: study for study in (TBPTT, TBPTT_BIAS, OBJECTIVE, ADDING, CELLS, LENGTH, MEMORY)}
+STUDIES = {study.name: study for study in (TBPTT, TBPTT_BIAS, OBJECTIVE, ADDING, CELLS, LENGTH, TIMESCALE, MEMORY)}
