@@ -290,7 +290,7 @@ def _add_run_command(commands, task_classes) -> None:
     group.add_argument("--checkpoint-every", type=_non_negative_int, metavar="STEPS",
                        help=f"checkpoint every STEPS train steps and at every epoch end; 0: epoch ends only "
                             f"({t.checkpoint_every})")
-    group = run.add_argument_group("long memory (issue 20; docs/usage/run.md)")
+    group = run.add_argument_group("long memory (docs/usage/run.md)")
     group.add_argument("--forget-bias", type=_finite_float, metavar="B",
                        help="initial bias of the gate that keeps the state: the LSTM's forget gate, the GRU's update "
                             "gate (default: the cell's own, LSTM 1, GRU 0)")

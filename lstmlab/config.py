@@ -213,7 +213,7 @@ class TrainConfig:
     # Part of the configuration, so the same config gives the same numbers wherever it runs; the sum
     # is taken in another order than on one device, so 1 and 2 agree only to float32 rounding.
     devices: int = 1
-    # Long memory (issue 20). The initial bias of the gate that keeps the state (LSTM: forget gate, GRU:
+    # Long memory. The initial bias of the gate that keeps the state (LSTM: forget gate, GRU:
     # update gate); None: the cell's own (LSTM 1, GRU 0). `init` "chrono" (Tallec & Ollivier 2018) draws
     # those biases per unit as log(u), u ~ U(1, chrono_max - 1) (None: the task's seq_len); see core/gate_init.py.
     forget_bias: float | None = None

@@ -38,6 +38,7 @@ def test_a_change_to_the_committed_data_changes_the_pages(tmp_path):
     for part in ("docs/templates", "docs/studies", "docs/results/dynamics"):
         shutil.copytree(ROOT / part, tmp_path / part)
     (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
+    shutil.copy(ROOT / "docs/bench-reference.json", tmp_path / "docs/bench-reference.json")
     before = pages(tmp_path)
     path = tmp_path / "docs/studies/cells/study.json"
     study = json.loads(path.read_text())

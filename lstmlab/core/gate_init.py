@@ -1,4 +1,4 @@
-"""Gate-bias initialisation for long memory: `--forget-bias B` and `--init chrono` (issue 20).
+"""Gate-bias initialisation for long memory: `--forget-bias B` and `--init chrono`.
 
 A gated cell keeps a share sigmoid(b) of its state per step through its keep gate (LSTM: the forget
 gate f; GRU: the update gate z, since h = z * h_tm1 + (1 - z) * h~). With b = 1 (the LSTM's default)

@@ -1,4 +1,4 @@
-"""The memory study (issue 20): how many training sequences each cell and initialisation needs to solve the
+"""The memory study: how many training sequences each cell and initialisation needs to solve the
 adding problem and the copy task, against the delay T, beside Hochreiter & Schmidhuber's (1997) table.
 
 Arms: the LSTM and the GRU with three initialisations of the gate that keeps the state (forget bias 1,
