@@ -41,3 +41,24 @@ def trained_run(tmp_path_factory):
                        train=TrainConfig(epochs=2))
     run_experiment(config, root / "run", root / "cache", verbose=False)
     return root / "run"
+
+
+def assert_two_devices_train_as_one(task, model_config, **train):
+    """Fit `model_config` on `task`'s data with TrainConfig(**train) on one device and on two: the batch is
+    split and the gradients summed, so the losses and the final state agree up to float32 rounding."""
+    import numpy as np
+
+    from lstmlab.config import TrainConfig
+    from lstmlab.core.fit import fit
+    from lstmlab.core.model import build_model
+    from lstmlab.core.train import Trainer
+
+    data = task.generate()
+    results = []
+    for devices in (1, 2):
+        trainer = Trainer(build_model(model_config, seed=0, task=task), TrainConfig(devices=devices, **train), task)
+        history = fit(trainer, data["train"], data["val"], verbose=False).history
+        results.append(([h.train_loss for h in history], trainer.get_state()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
+    for two, one in zip(results[1][1], results[0][1]):
+        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)

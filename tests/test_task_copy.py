@@ -17,6 +17,7 @@ from lstmlab.errors import ConfigError
 from lstmlab.tasks import Task
 from lstmlab.tasks.base import FINAL
 from lstmlab.tasks.objectives import CATEGORICAL
+from conftest import assert_two_devices_train_as_one
 
 T = 7
 CONFIG = TaskConfig(name="copy", seq_len=T + 20, n_train=300, n_val=50, n_test=200, seed=4)
@@ -209,22 +210,10 @@ def test_the_cli_trains_and_evaluates_the_copy_task(cli, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("tbptt, scheme", [(0, "per-loss"), (5, "per-loss"), (5, "chunked")])
 def test_two_devices_train_the_softmax_read_out_as_one_to_float32_rounding(tbptt, scheme):
-    from lstmlab.core.fit import fit
-
     config = TaskConfig(name="copy", seq_len=13, settings={"symbols": 3, "alphabet": 4}, n_train=256, n_val=64,
                         n_test=32, seed=2)
-    task = tasks.of(config)
-    data = task.generate()
-    results = []
-    for devices in (1, 2):
-        trainer = Trainer(build_model(ModelConfig("gru", 1, 8), seed=0, task=task),
-                          TrainConfig(epochs=1, steps_per_call=4, devices=devices, tbptt=tbptt, tbptt_scheme=scheme),
-                          task)
-        history = fit(trainer, data["train"], data["val"], verbose=False).history
-        results.append(([h.train_loss for h in history], trainer.get_state()))
-    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
-    for two, one in zip(results[1][1], results[0][1]):
-        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)
+    assert_two_devices_train_as_one(tasks.of(config), ModelConfig("gru", 1, 8), epochs=1, steps_per_call=4,
+                                    tbptt=tbptt, tbptt_scheme=scheme)
 
 
 def test_long_copy_inputs_are_predicted_in_windows_with_the_same_result(monkeypatch, data):

@@ -19,6 +19,7 @@ from lstmlab.config import ModelConfig, TaskConfig, TrainConfig
 from lstmlab.core.model import build_model
 from lstmlab.core.tbptt import Truncation, compute, replay_predictions, replay_window
 from lstmlab.core.train import Trainer
+from conftest import assert_two_devices_train_as_one
 
 T = 12
 
@@ -437,20 +438,9 @@ def test_compute_counts_each_schemes_forward_and_backward_steps():
 
 @pytest.mark.slow  # about 15 s
 def test_williams_peng_trains_on_two_devices_as_on_one():
-    from lstmlab.core.train import fit
-
     task = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=32, seed=2, target="per-step"))
-    data = task.generate()
-    results = []
-    for devices in (1, 2):
-        trainer = Trainer(build_model(ModelConfig("lstm", 1, 8), seed=0, task=task),
-                          TrainConfig(epochs=1, steps_per_call=7, devices=devices, tbptt=4, tbptt_every=2,
-                                      tbptt_scheme="williams-peng"), task)
-        history = fit(trainer, data["train"], data["val"], verbose=False).history
-        results.append(([h.train_loss for h in history], trainer.get_state()))
-    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
-    for two, one in zip(results[1][1], results[0][1]):
-        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)
+    assert_two_devices_train_as_one(task, ModelConfig("lstm", 1, 8), epochs=1, steps_per_call=7, tbptt=4,
+                                    tbptt_every=2, tbptt_scheme="williams-peng")
 
 
 def test_the_command_line_trains_williams_peng_and_refuses_h_prime_above_h(cli, tmp_path):

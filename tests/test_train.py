@@ -7,6 +7,7 @@ from lstmlab.core.model import build_model
 from lstmlab import tasks
 from lstmlab.errors import NonFiniteLossError
 from lstmlab.core.train import Trainer, fit
+from conftest import assert_two_devices_train_as_one
 
 TASK = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=320, seed=2))
 DATA = TASK.generate()
@@ -167,17 +168,8 @@ def test_two_devices_train_as_one_to_float32_rounding(target, tbptt, every, sche
     # The batch is split over two CPU devices and the gradients summed: the same updates as on one
     # device, up to the order of that sum; with either TBPTT scheme, and k1 != k2.
     task = tasks.of(TaskConfig(seq_len=10, n_train=640, n_val=320, n_test=32, seed=2, target=target))
-    data = task.generate()
-    results = []
-    for devices in (1, 2):
-        trainer = Trainer(build_model(ModelConfig("lstm", 2, 8), seed=0, task=task),
-                          TrainConfig(epochs=2, steps_per_call=7, devices=devices, tbptt=tbptt, tbptt_every=every,
-                                      tbptt_scheme=scheme), task)
-        history = fit(trainer, data["train"], data["val"], verbose=False).history
-        results.append(([h.train_loss for h in history], trainer.get_state()))
-    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-5)
-    for two, one in zip(results[1][1], results[0][1]):
-        np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-6)
+    assert_two_devices_train_as_one(task, ModelConfig("lstm", 2, 8), epochs=2, steps_per_call=7, tbptt=tbptt,
+                                    tbptt_every=every, tbptt_scheme=scheme)
 
 
 def test_an_odd_split_or_too_few_devices_is_refused():
