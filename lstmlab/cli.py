@@ -7,6 +7,7 @@ answer at once.
 import argparse
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -608,8 +609,18 @@ def _message(err: UserError, command: str, flags: set) -> str:
     return str(err)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a scheduler's stop), raised where the program is so that it stops as on Ctrl-C:
+    the executor stops its workers and nothing half-written is kept."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
@@ -635,7 +646,8 @@ def main(argv=None) -> int:
         print(f"lstmlab {args.command}: error: {one_line(err.strerror or err)}{where}; nothing half-written was kept",
               file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"lstmlab {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print(f"lstmlab {args.command}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130  # 128 + the signal's number, as a shell reports it
     return 0

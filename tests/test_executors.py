@@ -2,6 +2,9 @@
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +67,32 @@ def test_a_dead_workers_job_is_given_to_a_new_worker(tmp_path, importable_here):
     assert len(outcomes["a"].value["affinity"]) == 1
     assert outcomes["dies"].kind == "crash" and "died 3 times (last: signal 9)" in outcomes["dies"].error
     assert any("a: its worker process died (signal 9)" in line for line in heard)
+
+
+def sleep_and_say(marker, seconds):
+    """Write this worker's pid to `marker`, then work for `seconds` without a word to the driver (a study's
+    long run): nothing but the kernel tells this worker that its driver has died."""
+    Path(marker).write_text(str(os.getpid()))
+    time.sleep(seconds)
+
+
+def test_a_driver_killed_outright_takes_its_busy_worker_with_it(tmp_path, importable_here):
+    marker = tmp_path / "worker.pid"
+    driver = subprocess.Popen([sys.executable, "-c", (
+        "from lstmlab.executors import Job, make_executor\n"
+        "from test_executors import sleep_and_say\n"
+        "with make_executor(1) as executor:\n"
+        f"    list(executor.run([Job('busy', sleep_and_say, ({str(marker)!r}, 120))]))\n")])
+    deadline = time.monotonic() + 60
+    while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker = int(marker.read_text())
+    driver.kill()  # SIGKILL: no handler in the driver runs, so it cannot stop its workers itself
+    driver.wait()
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{worker}"), "the worker went on working after its driver was killed"
 
 
 def test_cores_are_shared_out_without_overlap_while_there_are_enough():

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -164,35 +165,53 @@ def test_without_ray_the_flag_says_how_to_install_it(cli, tmp_path):
 
 
 @pytest.mark.slow  # a process-level fault test, like tests/test_crash_recovery.py
-def test_ctrl_c_stops_every_worker_and_a_rerun_continues(cli, shared):
+@pytest.mark.parametrize("stop, returncode, said", [
+    (signal.SIGINT, 130, "interrupted"),  # Ctrl-C
+    (signal.SIGTERM, 143, "terminated"),  # kill, a scheduler's stop
+], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_sweep_leaves_no_worker_and_a_rerun_continues(cli, shared, stop, returncode, said):
+    out_dir = f"interrupted-{stop.name}"
     (shared / "interrupt.toml").write_text(SPEC.replace("n_train = 256", "n_train = 3200").replace(
         "epochs = 1", "epochs = 2\ncheckpoint_every = 20"))
     driver = subprocess.Popen(
-        [sys.executable, "-m", "lstmlab", "sweep", "interrupt.toml", "--out", "interrupted", "--cache-dir", "cache",
+        [sys.executable, "-m", "lstmlab", "sweep", "interrupt.toml", "--out", out_dir, "--cache-dir", "cache",
          "--workers", "2"], cwd=shared, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
         # As in a terminal: a shell without job control starts background jobs with SIGINT ignored, which a
         # Python child would inherit (no KeyboardInterrupt at all) when the tests run in the background.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
-    while not (shared / "interrupted" / "runs.csv").exists() and time.monotonic() < deadline:
+    while not (shared / out_dir / "runs.csv").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    workers = {int((lock).read_text().split()[-1])
-               for lock in (shared / "interrupted" / "runs").glob("*/.lstmlab.lock") if lock.read_text()}
-    driver.send_signal(signal.SIGINT)
+    workers = children(driver.pid)
+    assert len(workers) == 2, workers
+    driver.send_signal(stop)
     out, err = driver.communicate(timeout=60)
-    assert driver.returncode == 130 and "interrupted" in err, err
-    time.sleep(0.5)
+    assert driver.returncode == returncode and said in err, err
+    time.sleep(1)
     alive = [pid for pid in workers if os.path.exists(f"/proc/{pid}") and
              open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
     assert not alive, f"worker processes {alive} outlived the sweep"
     # A worker may finish its run between the driver's last runs.csv row and the signal, so the runs a
     # rerun must reuse are the ones whose results.json is on disk, at least every row already written.
-    finished = len(list((shared / "interrupted" / "runs").glob("*/results.json")))
-    assert 1 <= len(rows(shared / "interrupted" / "runs.csv")) <= finished < 8
-    again = sweep(cli, shared, "interrupted", spec="interrupt.toml")
+    finished = len(list((shared / out_dir / "runs").glob("*/results.json")))
+    assert 1 <= len(rows(shared / out_dir / "runs.csv")) <= finished < 8
+    again = sweep(cli, shared, out_dir, spec="interrupt.toml")
     assert again.returncode == 0 and f"{finished} finished runs reused" in again.stdout
-    assert len(rows(shared / "interrupted" / "runs.csv")) == 8
+    assert len(rows(shared / out_dir / "runs.csv")) == 8
+
+
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is `pid` (from /proc: the workers of a driver)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "(name)": state, ppid, ...
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
 
 
 def _square(x):
