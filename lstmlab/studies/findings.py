@@ -131,7 +131,8 @@ def namespace(root: Path) -> dict:
     bench = json.loads((root / BENCH_FILE).read_text())
     dynamics = {path.name.removesuffix("-analysis.json"): json.loads(path.read_text())
                 for path in sorted((root / DYNAMICS_DIR).glob("*-analysis.json"))}
-    return {**{name: study["summary"] for name, study in record.items()}, "record": record, "dynamics": dynamics,
+    # A study still running its first pass (or part) has no summary yet: None, until it has.
+    return {**{name: study.get("summary") for name, study in record.items()}, "record": record, "dynamics": dynamics,
             "bench": bench,
             **HELPERS,
             "ALPHA": ALPHA, "MARGIN": MARGIN,
@@ -196,7 +197,8 @@ def literal_numbers(template: str) -> list[str]:
 
 def main(argv: list[str]) -> int:
     generated = pages(ROOT)
-    stale = [path for path, text in generated.items() if (ROOT / path).read_text() != text]
+    stale = [path for path, text in generated.items()
+             if not (ROOT / path).exists() or (ROOT / path).read_text() != text]  # a new template: its page
     if "--check" in argv:
         for path in stale:
             print(f"{path} differs from its template: run python -m lstmlab.studies.findings", file=sys.stderr)
