@@ -618,14 +618,24 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
+def _stop_on_sigterm():
+    """Make SIGTERM raise Terminated; the handler it replaces (None where signals cannot be set: not the
+    main thread), for main to restore, so a program that calls main keeps its own."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminate)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    previous = _stop_on_sigterm()
     try:
         if args.command in NEEDS_JAX:
             _check_backend()
@@ -650,4 +660,7 @@ def main(argv=None) -> int:
         terminated = isinstance(stop, Terminated)
         print(f"lstmlab {args.command}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
         return 143 if terminated else 130  # 128 + the signal's number, as a shell reports it
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0

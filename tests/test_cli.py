@@ -187,3 +187,34 @@ def test_progress_lines_escape_control_characters(capsys):
 
     printer(True)("wrote runs/a\nb\x07/report.md")
     assert capsys.readouterr().out == "wrote runs/a\\nb\\x07/report.md\n"
+
+
+def test_main_stops_on_sigterm_while_it_runs_and_gives_the_callers_handler_back(tmp_path, capsys):
+    """`lstmlab` stops on SIGTERM as on Ctrl-C (tests/test_sweep.py sends it to a sweep); a program that
+    calls main keeps its own SIGTERM handler afterwards."""
+    import signal
+
+    from lstmlab import cli
+
+    seen = []
+
+    def command(args):  # stands in for a long command: SIGTERM arrives while it runs
+        seen.append(signal.getsignal(signal.SIGTERM))
+        signal.raise_signal(signal.SIGTERM)
+
+    def callers(signum, frame):
+        raise AssertionError("the caller's handler ran while lstmlab's main was running")
+
+    previous = signal.signal(signal.SIGTERM, callers)
+    try:
+        original = cli.COMMANDS["data"]
+        cli.COMMANDS["data"] = command
+        try:
+            code = cli.main(["data", "--cache-dir", str(tmp_path / "cache")])
+        finally:
+            cli.COMMANDS["data"] = original
+        assert code == 143 and seen == [cli._terminate]
+        assert "lstmlab data: terminated" in capsys.readouterr().err
+        assert signal.getsignal(signal.SIGTERM) is callers
+    finally:
+        signal.signal(signal.SIGTERM, previous)
