@@ -17,6 +17,27 @@ def lstmlab_cli(*args, cwd=None, env=None, timeout=600):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def process_status(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of process `pid`, read from /proc/PID/stat; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # after "(name)": state, ppid, ...
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def process_alive(pid: int) -> bool:
+    """Is process `pid` still there and not a zombie (exited, waiting for its parent to reap it)?"""
+    status = process_status(pid)
+    return status is not None and status[0] != "Z"
+
+
+def child_processes(pid: int) -> set[int]:
+    """The live processes whose parent is `pid` (a driver's workers)."""
+    return {int(path.name) for path in Path("/proc").glob("[0-9]*")
+            if (status := process_status(int(path.name))) and status[1] == pid and status[0] != "Z"}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compilation_cache(tmp_path_factory):
     """One XLA compilation cache for the session: tests that build the same program compile it once."""

@@ -11,6 +11,7 @@ import pytest
 
 from lstmlab.errors import NonFiniteLossError, UserError
 from lstmlab.executors import Job, make_executor
+from conftest import process_alive
 from lstmlab.executors.local import core_shares
 
 
@@ -90,9 +91,9 @@ def test_a_driver_killed_outright_takes_its_busy_worker_with_it(tmp_path, import
     driver.kill()  # SIGKILL: no handler in the driver runs, so it cannot stop its workers itself
     driver.wait()
     deadline = time.monotonic() + 10
-    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+    while process_alive(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not os.path.exists(f"/proc/{worker}"), "the worker went on working after its driver was killed"
+    assert not process_alive(worker), "the worker went on working after its driver was killed"
 
 
 def test_cores_are_shared_out_without_overlap_while_there_are_enough():

@@ -20,9 +20,8 @@ from lstmlab.sweeps.spec import run_name
 
 DOCS = ROOT / "docs" / "studies"
 COMMITTED = sorted(path.name for path in DOCS.iterdir() if (path / "study.json").exists())
-# Studies whose code is merged but whose full run is still to be made and committed (issue 21: the timescale
-# study needs a long run; issue 20: the memory study, many CPU-hours run part by part, docs/usage/study.md).
-# Remove a name when its docs/studies/NAME/study.json is committed.
+# Studies whose code is merged but whose first run (or, for a study in parts, first part) is still to be
+# made and committed. Remove a name when its docs/studies/NAME/study.json is committed.
 NOT_RUN_YET = ()
 
 

@@ -7,11 +7,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, child_processes, process_alive
 
 SPEC = """
 seeds = 2
@@ -183,14 +182,13 @@ def test_a_stopped_sweep_leaves_no_worker_and_a_rerun_continues(cli, shared, sto
     deadline = time.monotonic() + 120
     while not (shared / out_dir / "runs.csv").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    workers = children(driver.pid)
+    workers = child_processes(driver.pid)
     assert len(workers) == 2, workers
     driver.send_signal(stop)
     out, err = driver.communicate(timeout=60)
     assert driver.returncode == returncode and said in err, err
     time.sleep(1)
-    alive = [pid for pid in workers if os.path.exists(f"/proc/{pid}") and
-             open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+    alive = [pid for pid in workers if process_alive(pid)]
     assert not alive, f"worker processes {alive} outlived the sweep"
     # A worker may finish its run between the driver's last runs.csv row and the signal, so the runs a
     # rerun must reuse are the ones whose results.json is on disk, at least every row already written.
@@ -199,19 +197,6 @@ def test_a_stopped_sweep_leaves_no_worker_and_a_rerun_continues(cli, shared, sto
     again = sweep(cli, shared, out_dir, spec="interrupt.toml")
     assert again.returncode == 0 and f"{finished} finished runs reused" in again.stdout
     assert len(rows(shared / out_dir / "runs.csv")) == 8
-
-
-def children(pid: int) -> set[int]:
-    """The live processes whose parent is `pid` (from /proc: the workers of a driver)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "(name)": state, ppid, ...
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
 
 
 def _square(x):

@@ -7,8 +7,9 @@ results section) is Markdown with two kinds of tags:
     {% statement %}      run, for its names (`{% r = one(tbptt, seq_len=25, k2=10) %}`); a line holding
                          only statements is dropped
 
-evaluated in one namespace per page: each committed study's summary by name (`tbptt`, `tbptt_bias`,
-`objective`, `adding`, `cells`, `length`; `record[name]` for the whole study.json), the reference
+evaluated in one namespace per page: each committed study's summary by its name, '-' as '_' (`tbptt`,
+`tbptt_bias`, ...; None for a study whose first part is still running; `record[name]` for the whole
+study.json), the reference
 run's committed `lstmlab analyze` records (`dynamics[model name]`), the reference benchmark's
 bench.json (`bench`), the statistics'
 ALPHA and MARGIN (`sweeps/stats.py`) and the formatters below. Templates are this repository's own
